@@ -1,0 +1,67 @@
+import type { NextFunction, Request, Response } from 'express'
+import { attachOn, createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { headerReader, nodeBody, requestUrl, writeNodeResponse } from './node.js'
+
+/** What handlers get as context from the Express adapter. */
+export interface ExpressContext {
+  req: Request
+  res: Response
+}
+
+export type ExpressMiddleware = ((
+  req: Request,
+  res: Response,
+  next: NextFunction,
+) => Promise<void>) & {
+  on: On<ExpressContext, ExpressMiddleware>
+}
+
+const HINT =
+  'mount the receiver before express.json(), or keep the raw body: express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })'
+
+function body(req: Request) {
+  const raw = (req as { rawBody?: unknown }).rawBody
+  if (raw instanceof Uint8Array || typeof raw === 'string') return raw
+  // express.raw() / express.text() leave the raw body itself.
+  if (typeof req.body === 'string' || req.body instanceof Uint8Array) return req.body
+  return nodeBody(req, req.body, HINT)
+}
+
+/**
+ * Express 5 (and 4) middleware for one webhook endpoint. Mount it on the path registered
+ * with SendClean; it answers everything that reaches it.
+ *
+ * Works before any body parser, after `express.urlencoded()` (the form signature covers the
+ * decoded fields), and after `express.json()` when `verify` keeps `req.rawBody`.
+ *
+ * @example
+ * import express from 'express'
+ * import { createExpressMiddleware } from 'sendclean-webhooks/express'
+ *
+ * const app = express()
+ * app.use(
+ *   '/webhooks/sendclean',
+ *   createExpressMiddleware({ keys: process.env.SENDCLEAN_WEBHOOK_KEY ?? [] })
+ *     .on('hard_bounce', (event, { req }) => req.app.locals.suppress(event._id)),
+ * )
+ */
+export function createExpressMiddleware(
+  options: ReceiverOptions<ExpressContext>,
+): ExpressMiddleware {
+  const receiver = createReceiver<ExpressContext>(options)
+  const middleware = (async (req, res, next) => {
+    try {
+      const response = await receiver.handle({
+        method: req.method,
+        url: requestUrl(req, req.originalUrl),
+        headers: headerReader(req),
+        body: body(req),
+        context: { req, res },
+      })
+      writeNodeResponse(res, response)
+    } catch (error) {
+      next(error)
+    }
+  }) as ExpressMiddleware
+  return attachOn<ExpressMiddleware>(middleware, receiver)
+}

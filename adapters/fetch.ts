@@ -1,0 +1,37 @@
+import {
+  attachOn,
+  createReceiver,
+  handleWebRequest,
+  type On,
+  type ReceiverOptions,
+} from '../src/index.js'
+
+/** What handlers get as context from the fetch adapter. */
+export interface FetchContext {
+  request: Request
+  /** The handler's other arguments: Workers' `env` and `ctx`, Bun's `server`, Next.js' `{ params }`. */
+  args: readonly unknown[]
+}
+
+export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Response>) & {
+  on: On<FetchContext, FetchHandler>
+}
+
+/**
+ * A Web-standard `(Request) => Promise<Response>` handler, for Bun, Deno, Cloudflare Workers
+ * and Next.js route handlers.
+ *
+ * @example
+ * // app/webhooks/sendclean/route.ts (Next.js)
+ * import { createFetchHandler } from 'sendclean-webhooks/fetch'
+ *
+ * const handler = createFetchHandler({ keys: process.env.SENDCLEAN_WEBHOOK_KEY ?? [] })
+ *   .on('delivered', (event) => console.log(event._id))
+ * export { handler as GET, handler as HEAD, handler as POST }
+ */
+export function createFetchHandler(options: ReceiverOptions<FetchContext>): FetchHandler {
+  const receiver = createReceiver<FetchContext>(options)
+  const handler = ((request: Request, ...args: unknown[]) =>
+    handleWebRequest(receiver, request, { request, args })) as FetchHandler
+  return attachOn<FetchHandler>(handler, receiver)
+}

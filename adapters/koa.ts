@@ -1,0 +1,54 @@
+import type { Context, Next } from 'koa'
+import { attachOn, createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { headerReader, nodeBody, requestUrl } from './node.js'
+
+export interface KoaOptions extends ReceiverOptions<Context> {
+  /** Only answer this path; other requests go to the next middleware. Leave out under @koa/router. */
+  path?: string
+}
+
+export type KoaMiddleware = ((ctx: Context, next: Next) => Promise<void>) & {
+  on: On<Context, KoaMiddleware>
+}
+
+const HINT =
+  'mount the receiver before the body parser, or use @koa/bodyparser, which keeps ctx.request.rawBody'
+
+function body(ctx: Context) {
+  const request = ctx.request as { rawBody?: unknown; body?: unknown }
+  if (typeof request.rawBody === 'string') return request.rawBody
+  return nodeBody(ctx.req, request.body, HINT)
+}
+
+/**
+ * Koa 3 middleware; handlers get Koa's `ctx`.
+ *
+ * @example
+ * import Koa from 'koa'
+ * import { createKoaMiddleware } from 'sendclean-webhooks/koa'
+ *
+ * const app = new Koa()
+ * app.use(
+ *   createKoaMiddleware({ path: '/webhooks/sendclean', keys: process.env.SENDCLEAN_WEBHOOK_KEY ?? [] })
+ *     .on('click', (event, ctx) => ctx.state.clicks.push(event.msg.clicks[0]?.clickUrl)),
+ * )
+ */
+export function createKoaMiddleware(options: KoaOptions): KoaMiddleware {
+  const { path, ...rest } = options
+  const receiver = createReceiver<Context>(rest)
+  const middleware = (async (ctx, next) => {
+    if (path !== undefined && ctx.path !== path) return next()
+    const response = await receiver.handle({
+      method: ctx.method,
+      url: requestUrl(ctx.req, ctx.originalUrl),
+      headers: headerReader(ctx.req),
+      body: body(ctx),
+      context: ctx,
+    })
+    // Body before status: Koa turns a null body (HEAD) into 204 unless the status comes after.
+    ctx.body = response.body === '' ? null : response.body
+    ctx.status = response.status
+    ctx.set(response.headers)
+  }) as KoaMiddleware
+  return attachOn<KoaMiddleware>(middleware, receiver)
+}

@@ -1,0 +1,136 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  attachOn,
+  createReceiver,
+  type HeaderReader,
+  type On,
+  ParsedBody,
+  type ReceiverOptions,
+  type RequestBody,
+  RequestError,
+  tooLarge,
+  type WebhookResponse,
+} from '../src/index.js'
+
+/** What handlers get as context from the Node adapter. */
+export interface NodeContext {
+  req: IncomingMessage
+  res: ServerResponse
+}
+
+export interface NodeHandlerOptions extends ReceiverOptions<NodeContext> {
+  /** Only answer this path (query ignored); others go to `next()`, or get 404 without one. */
+  path?: string
+}
+
+export type NodeHandler = ((
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => Promise<void>) & { on: On<NodeContext, NodeHandler> }
+
+/** Read a Node request body, up to `limit` bytes; past it, the rest is drained and a 413 error thrown. */
+export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    const cleanup = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+    }
+    const onData = (chunk: Buffer) => {
+      total += chunk.length
+      if (total > limit) {
+        cleanup()
+        // Keep draining (and dropping) the rest so the 413 can still be written.
+        req.resume()
+        reject(tooLarge(limit))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total))
+    }
+    const onError = () => {
+      cleanup()
+      reject(new RequestError('MALFORMED_PAYLOAD', 'the request body could not be read'))
+    }
+    const onClose = () => {
+      cleanup()
+      reject(new RequestError('MALFORMED_PAYLOAD', 'the client closed the connection mid-body'))
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+    req.on('close', onClose)
+  })
+}
+
+/**
+ * The body for the core: the stream while nobody has read it, else what the body parser left
+ * (`parsed`), with `hint` saying how to keep the raw body.
+ */
+export function nodeBody(req: IncomingMessage, parsed: unknown, hint?: string): RequestBody {
+  if (!req.readableDidRead && !req.readableEnded) return (limit) => readNodeBody(req, limit)
+  return new ParsedBody(parsed, hint)
+}
+
+/** `scheme://host/path?query` as this server saw it (no proxy headers: the core applies `trustProxy`). */
+export function requestUrl(req: IncomingMessage, pathAndQuery = req.url ?? '/'): string {
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
+  return `${scheme}://${req.headers.host ?? 'localhost'}${pathAndQuery}`
+}
+
+export function headerReader(req: IncomingMessage): HeaderReader {
+  return {
+    get(name) {
+      const value = req.headers[name.toLowerCase()]
+      return Array.isArray(value) ? value.join(', ') : value
+    },
+  }
+}
+
+export function writeNodeResponse(res: ServerResponse, response: WebhookResponse): void {
+  res.writeHead(response.status, response.headers)
+  res.end(response.body)
+}
+
+/**
+ * A plain `node:http` handler (also usable as Connect/Express middleware).
+ *
+ * @example
+ * import { createServer } from 'node:http'
+ * import { createNodeHandler } from 'sendclean-webhooks/node'
+ *
+ * const handler = createNodeHandler({ keys: process.env.SENDCLEAN_WEBHOOK_KEY ?? [], path: '/webhooks/sendclean' })
+ *   .on('open', (event) => console.log(event.msg.opens[0]?.openIp))
+ * createServer(handler).listen(3000)
+ */
+export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
+  const { path, ...rest } = options
+  const receiver = createReceiver<NodeContext>(rest)
+  const handler = (async (req, res, next) => {
+    if (path !== undefined && (req.url ?? '/').split('?')[0] !== path) {
+      if (next) return next()
+      writeNodeResponse(res, {
+        status: 404,
+        headers: { 'content-type': 'text/plain' },
+        body: 'Not Found',
+      })
+      return
+    }
+    const response = await receiver.handle({
+      method: req.method ?? 'GET',
+      url: requestUrl(req),
+      headers: headerReader(req),
+      body: nodeBody(req, (req as { body?: unknown }).body),
+      context: { req, res },
+    })
+    writeNodeResponse(res, response)
+  }) as NodeHandler
+  return attachOn<NodeHandler>(handler, receiver)
+}

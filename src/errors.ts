@@ -1,0 +1,112 @@
+/**
+ * Every error the receiver produces carries a stable `code` (switch on it) and the HTTP
+ * `status` it is answered with. Messages never contain key material.
+ */
+export type WebhookErrorCode =
+  | 'NO_KEY'
+  | 'MISSING_SIGNATURE'
+  | 'SIGNATURE_MISMATCH'
+  | 'URL_MISMATCH'
+  | 'BODY_CONSUMED'
+  | 'MALFORMED_PAYLOAD'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'HANDLER_FAILED'
+  | 'INTERNAL_ERROR'
+
+const STATUS: Record<WebhookErrorCode, number> = {
+  NO_KEY: 500,
+  MISSING_SIGNATURE: 401,
+  SIGNATURE_MISMATCH: 401,
+  URL_MISMATCH: 401,
+  BODY_CONSUMED: 500,
+  MALFORMED_PAYLOAD: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  METHOD_NOT_ALLOWED: 405,
+  HANDLER_FAILED: 500,
+  INTERNAL_ERROR: 500,
+}
+
+const PREFIX = 'sendclean-webhooks: '
+
+/**
+ * Base class of the receiver's errors.
+ *
+ * @example
+ * onError(error) {
+ *   if (error.code === 'URL_MISMATCH') console.warn(error.message)
+ * }
+ */
+export class WebhookError extends Error {
+  override name = 'WebhookError'
+  readonly code: WebhookErrorCode
+  readonly status: number
+
+  constructor(code: WebhookErrorCode, message: string, options?: { cause?: unknown }) {
+    super(PREFIX + message, options)
+    this.code = code
+    this.status = STATUS[code]
+  }
+}
+
+/** The request could not be authenticated: no key, no signature, or no key matches. */
+export class SignatureError extends WebhookError {
+  override name = 'SignatureError'
+  /** The URL that was used to compute the expected signature. */
+  readonly signedUrl: string | undefined
+
+  constructor(
+    code: 'NO_KEY' | 'MISSING_SIGNATURE' | 'SIGNATURE_MISMATCH' | 'URL_MISMATCH',
+    message: string,
+    signedUrl?: string,
+  ) {
+    super(code, message)
+    this.signedUrl = signedUrl
+  }
+}
+
+/** The request itself is unusable: wrong method, media type, size, or payload. */
+export class RequestError extends WebhookError {
+  override name = 'RequestError'
+}
+
+/** A handler threw or rejected; the batch is answered 500 so SendClean retries it. */
+export class HandlerError extends WebhookError {
+  override name = 'HandlerError'
+  /** The event whose handler failed. */
+  readonly event: unknown
+  /** The event's position in its batch (0-based). */
+  readonly index: number
+
+  constructor(event: unknown, index: number, cause: unknown) {
+    const type =
+      typeof (event as { event?: unknown })?.event === 'string'
+        ? (event as { event: string }).event
+        : 'unknown'
+    super(
+      'HANDLER_FAILED',
+      `the handler for event ${index} (${type}) failed; the batch was not acknowledged, so SendClean will retry it`,
+      { cause },
+    )
+    this.event = event
+    this.index = index
+  }
+}
+
+/** Something outside the request failed (a key or URL resolver threw); answered 500. */
+export class InternalError extends WebhookError {
+  override name = 'InternalError'
+  constructor(message: string, cause: unknown) {
+    super('INTERNAL_ERROR', message, { cause })
+  }
+}
+
+/** Thrown when the factory is called with unusable options. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError'
+  constructor(message: string) {
+    super(PREFIX + message)
+  }
+}

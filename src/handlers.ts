@@ -1,0 +1,88 @@
+import { ConfigurationError } from './errors.js'
+import {
+  EVENT_NAMES,
+  type EventName,
+  type EventOf,
+  type UnknownEvent,
+  type WebhookEvent,
+} from './events.js'
+
+/** A handler gets the event and the framework's context (Express `{ req, res }`, Koa `ctx`, Hono `c`). */
+export type Handler<E, C> = (event: E, context: C) => unknown
+
+/**
+ * Handlers by event type. `unknown` gets events of undocumented types; `*` gets every event,
+ * after its type's own handlers.
+ */
+export type HandlerMap<C> = {
+  [N in EventName]?: Handler<EventOf<N>, C>
+} & {
+  unknown?: Handler<UnknownEvent, C>
+  '*'?: Handler<WebhookEvent, C>
+}
+
+/** The `on` method shared by the receiver and every adapter; returns `R` for chaining. */
+export interface On<C, R> {
+  /** Handle one type, or several at once (the event is their union). */
+  <N extends EventName>(type: N | readonly N[], handler: Handler<EventOf<N>, C>): R
+  /** Handle events of types SendClean does not document (yet). */
+  (type: 'unknown', handler: Handler<UnknownEvent, C>): R
+  /** Handle every event, after its type's own handlers. */
+  (type: '*', handler: Handler<WebhookEvent, C>): R
+}
+
+type Key = EventName | 'unknown' | '*'
+const KEYS = new Set<string>([...EVENT_NAMES, 'unknown', '*'])
+
+/** Handlers kept per type, in registration order. */
+export class HandlerRegistry<C> {
+  readonly #byType = new Map<string, Handler<never, C>[]>()
+
+  add(types: string | readonly string[], handler: unknown): void {
+    const list = typeof types === 'string' ? [types] : types
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new ConfigurationError('on() needs an event type or a non-empty array of them')
+    }
+    if (typeof handler !== 'function') {
+      throw new ConfigurationError(`the handler for ${list.join(', ')} is not a function`)
+    }
+    for (const type of list) {
+      if (!KEYS.has(type)) {
+        throw new ConfigurationError(
+          `unknown event type "${type}"; expected one of ${[...KEYS].join(', ')}`,
+        )
+      }
+      const handlers = this.#byType.get(type)
+      if (handlers) handlers.push(handler as Handler<never, C>)
+      else this.#byType.set(type, [handler as Handler<never, C>])
+    }
+  }
+
+  addMap(map: HandlerMap<C> | undefined): void {
+    if (map === undefined) return
+    if (typeof map !== 'object' || map === null)
+      throw new ConfigurationError('`on` must be an object of handlers')
+    for (const [type, handler] of Object.entries(map)) this.add(type as Key, handler)
+  }
+
+  /** The handlers of one type (`unknown` for undocumented types), in registration order. */
+  of(type: string): readonly Handler<never, C>[] | undefined {
+    return this.#byType.get(type)
+  }
+}
+
+/**
+ * Give an adapter's function an `on` method that registers on `receiver` and returns the
+ * function itself, for chaining.
+ */
+export function attachOn<T extends { on: unknown }>(
+  target: Omit<T, 'on'>,
+  receiver: { on: (types: never, handler: never) => unknown },
+): T {
+  const withOn = target as T & { on: (types: never, handler: never) => T }
+  withOn.on = (types, handler) => {
+    receiver.on(types, handler)
+    return withOn
+  }
+  return withOn
+}

@@ -1,0 +1,83 @@
+/**
+ * HMAC-SHA1 → base64, on whatever the runtime offers. `node:crypto` is faster and is used when
+ * the runtime exposes it through `process.getBuiltinModule` (Node ≥ 20.16, Bun, Deno); the
+ * core never imports it, so Workers and browsers fall back to Web Crypto.
+ */
+
+interface NodeHmac {
+  update(data: Uint8Array): NodeHmac
+  digest(encoding: 'base64'): string
+}
+interface NodeCrypto {
+  createHmac(algorithm: 'sha1', key: string): NodeHmac
+}
+
+type HmacFn = (key: string, parts: readonly Uint8Array[]) => string | Promise<string>
+
+function loadNodeCrypto(): NodeCrypto | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  try {
+    const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined
+    return typeof mod?.createHmac === 'function' ? mod : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export const nodeHmacSha1Base64 = (crypto: NodeCrypto): HmacFn => {
+  return (key, parts) => {
+    const hmac = crypto.createHmac('sha1', key)
+    for (const part of parts) hmac.update(part)
+    return hmac.digest('base64')
+  }
+}
+
+const encoder = new TextEncoder()
+// A handful of keys per app; the bound only stops a resolver that returns endless keys from leaking.
+const MAX_CACHED_KEYS = 256
+
+export const webHmacSha1Base64 = (subtle: SubtleCrypto): HmacFn => {
+  const keys = new Map<string, Promise<CryptoKey>>()
+  const importKey = (key: string): Promise<CryptoKey> => {
+    let cached = keys.get(key)
+    if (!cached) {
+      if (keys.size >= MAX_CACHED_KEYS) keys.clear()
+      cached = subtle.importKey(
+        'raw',
+        encoder.encode(key),
+        { name: 'HMAC', hash: 'SHA-1' },
+        false,
+        ['sign'],
+      )
+      keys.set(key, cached)
+    }
+    return cached
+  }
+  return async (key, parts) => {
+    let total = 0
+    for (const part of parts) total += part.length
+    const data = new Uint8Array(total)
+    let offset = 0
+    for (const part of parts) {
+      data.set(part, offset)
+      offset += part.length
+    }
+    const digest = new Uint8Array(await subtle.sign('HMAC', await importKey(key), data))
+    let binary = ''
+    for (const byte of digest) binary += String.fromCharCode(byte)
+    return btoa(binary)
+  }
+}
+
+function pick(): HmacFn {
+  const node = loadNodeCrypto()
+  if (node) return nodeHmacSha1Base64(node)
+  const subtle = globalThis.crypto?.subtle
+  if (subtle) return webHmacSha1Base64(subtle)
+  return () => {
+    throw new Error('sendclean-webhooks: this runtime has neither node:crypto nor Web Crypto')
+  }
+}
+
+/** base64(HMAC-SHA1(key, parts concatenated)). */
+export const hmacSha1Base64: HmacFn = pick()

@@ -1,0 +1,50 @@
+export {
+  DEFAULT_EVENTS_FIELD,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_SIGNATURE_HEADER,
+  HANDSHAKE_BODY,
+} from './constants.js'
+export {
+  ConfigurationError,
+  HandlerError,
+  InternalError,
+  RequestError,
+  SignatureError,
+  WebhookError,
+  type WebhookErrorCode,
+} from './errors.js'
+export {
+  type ClickEvent,
+  type DeliveredEvent,
+  EVENT_NAMES,
+  type EventName,
+  type EventOf,
+  eventIdentity,
+  eventSchemas,
+  type HardBounceEvent,
+  isKnownEvent,
+  type OpenEvent,
+  parseEvent,
+  type SendCleanEvent,
+  type SendEvent,
+  type SoftBounceEvent,
+  type SpamEvent,
+  type UnknownEvent,
+  type WebhookEvent,
+} from './events.js'
+export { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
+export { attachOn, type Handler, type HandlerMap, type On } from './handlers.js'
+export { type BodyReader, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
+export {
+  createReceiver,
+  type HeaderReader,
+  type KeySource,
+  Receiver,
+  type ReceiverOptions,
+  type RequestInfo,
+  type WebhookRequest,
+  type WebhookResponse,
+} from './receiver.js'
+export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
+export { fromWebRequest, handleWebRequest, toWebResponse } from './web.js'

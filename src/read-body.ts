@@ -1,0 +1,82 @@
+import { RequestError } from './errors.js'
+
+/**
+ * What an upstream body parser (express.urlencoded(), @koa/bodyparser) left after consuming
+ * the request stream. Adapters wrap it so the core can tell it from a raw body.
+ */
+export class ParsedBody {
+  /**
+   * @param value what the parser produced (`undefined` when the stream was consumed and nothing kept)
+   * @param hint what to change so the raw body reaches the receiver, for the error message
+   */
+  constructor(
+    readonly value: unknown,
+    readonly hint = 'mount the receiver before the body parser',
+  ) {}
+}
+
+/** Reads the body itself, failing with a 413 {@link RequestError} past `limit` bytes. */
+export type BodyReader = (limit: number) => Promise<Uint8Array>
+
+/**
+ * A request body, in any form an adapter has it: raw bytes or text, a stream not read yet,
+ * a reader function, or the value a body parser produced.
+ */
+export type RequestBody =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | ReadableStream<Uint8Array>
+  | BodyReader
+  | ParsedBody
+  | null
+  | undefined
+
+const encoder = new TextEncoder()
+
+export function tooLarge(limit: number): RequestError {
+  return new RequestError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit`)
+}
+
+/** Join chunks into one buffer (no copy for a single chunk). */
+export function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
+async function readStream(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.length
+    if (total > limit) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  return concat(chunks, total)
+}
+
+/** The body as bytes (or the parsed value), never more than `limit` bytes. */
+export async function readBody(body: RequestBody, limit: number): Promise<Uint8Array | ParsedBody> {
+  let bytes: Uint8Array
+  if (body === null || body === undefined) return new Uint8Array(0)
+  if (body instanceof ParsedBody) return body
+  if (typeof body === 'function') return body(limit)
+  if (typeof body === 'string') bytes = encoder.encode(body)
+  else if (body instanceof Uint8Array) bytes = body
+  else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body)
+  else return readStream(body, limit)
+  if (bytes.length > limit) throw tooLarge(limit)
+  return bytes
+}

@@ -1,0 +1,44 @@
+import { createHmac } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+
+/** The seed's seven example events, byte for byte as SendClean documents them. */
+export const SEED_EVENTS_TEXT = readFileSync(
+  new URL('../fixtures/seed-events.json', import.meta.url),
+  'utf8',
+)
+export const SEED_EVENTS = JSON.parse(SEED_EVENTS_TEXT) as Array<
+  Record<string, unknown> & { event: string }
+>
+
+export const KEY = 'aVLnPysvkKUU95AFrb47Zr'
+export const OLD_KEY = 'cgvddgrsd'
+export const URL_REGISTERED = 'https://example.com/webhooks/sendclean'
+export const FIELD = 'SendCleantes_events'
+
+/**
+ * SPEC §3 computed independently of the package: base64(HMAC-SHA1(key, url + sorted name+value)).
+ */
+export function referenceSignature(
+  key: string,
+  url: string,
+  fields: Record<string, string>,
+): string {
+  const hmac = createHmac('sha1', key)
+  hmac.update(url)
+  for (const name of Object.keys(fields).sort()) hmac.update(name + fields[name])
+  return hmac.digest('base64')
+}
+
+/** A form delivery of `eventsText`, signed for `url` with `key`. */
+export function formDelivery(
+  eventsText: string = SEED_EVENTS_TEXT,
+  { key = KEY, url = URL_REGISTERED, field = FIELD } = {},
+): { body: string; signature: string } {
+  return {
+    body: new URLSearchParams({ [field]: eventsText }).toString(),
+    signature: referenceSignature(key, url, { [field]: eventsText }),
+  }
+}
+
+export const FORM = 'application/x-www-form-urlencoded'
+export const SIGNATURE_HEADER = 'X-SendCleanTES-Signature'

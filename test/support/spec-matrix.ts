@@ -1,0 +1,235 @@
+import type { Server } from 'node:http'
+import request from 'supertest'
+import { describe, expect, it } from 'vitest'
+import { HANDSHAKE_BODY, type ReceiverOptions, type WebhookEvent } from '../../src/index.js'
+import {
+  FIELD,
+  FORM,
+  formDelivery,
+  KEY,
+  referenceSignature,
+  SEED_EVENTS,
+  SEED_EVENTS_TEXT,
+  SIGNATURE_HEADER,
+  URL_REGISTERED,
+} from './fixtures.js'
+
+export const PATH = '/webhooks/sendclean'
+
+// biome-ignore lint/suspicious/noExplicitAny: each adapter has its own context type
+export type Mount = (options: ReceiverOptions<any>) => Server
+
+function setup(mount: Mount, options: Partial<ReceiverOptions<unknown>> = {}) {
+  const handled: WebhookEvent[] = []
+  const server = mount({
+    keys: KEY,
+    url: URL_REGISTERED,
+    on: { '*': (event: WebhookEvent) => void handled.push(event) },
+    onError: () => {},
+    ...options,
+  })
+  return { agent: request(server), handled }
+}
+
+function expectShortReason(text: string) {
+  expect(text).toMatch(/^sendclean-webhooks: /)
+  expect(text).not.toContain(KEY)
+  expect(text).not.toMatch(/\n\s+at /)
+}
+
+/** Every row of SPEC §5, through a real HTTP server built by `mount`. */
+export function specMatrix(mount: Mount) {
+  describe('SPEC §5 over HTTP', () => {
+    it('GET answers the handshake', async () => {
+      const res = await setup(mount).agent.get(PATH)
+      expect(res.status).toBe(200)
+      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8')
+      expect(res.text).toBe(HANDSHAKE_BODY)
+    })
+
+    it('HEAD answers headers only', async () => {
+      const res = await setup(mount).agent.head(PATH)
+      expect(res.status).toBe(200)
+      expect(res.headers['content-length']).toBe('24')
+      expect(res.text ?? '').toBe('')
+    })
+
+    it('an empty POST is a handshake, whatever its signature', async () => {
+      const res = await setup(mount).agent.post(PATH).set(SIGNATURE_HEADER, 'placeholder')
+      expect(res.status).toBe(200)
+      expect(res.text).toBe(HANDSHAKE_BODY)
+    })
+
+    it('a POST with no events field is a handshake', async () => {
+      const res = await setup(mount).agent.post(PATH).type(FORM).send('description=test')
+      expect(res.status).toBe(200)
+      expect(res.text).toBe(HANDSHAKE_BODY)
+    })
+
+    it('a POST of an empty batch signed with a placeholder key is a handshake', async () => {
+      const { body, signature } = formDelivery('[]', { key: 'placeholder' })
+      const { agent, handled } = setup(mount)
+      const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+      expect(res.status).toBe(200)
+      expect(res.text).toBe(HANDSHAKE_BODY)
+      expect(handled).toHaveLength(0)
+    })
+
+    it('a verified seed batch reaches the handlers in order and is acknowledged', async () => {
+      const { body, signature } = formDelivery()
+      const { agent, handled } = setup(mount)
+      const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+      expect(res.status).toBe(200)
+      expect(res.text).toBe(HANDSHAKE_BODY)
+      expect(handled.map((e) => e.event)).toEqual(SEED_EVENTS.map((e) => e.event))
+      expect(handled[4]).toMatchObject({ msg: { clicks: [{ clickUrl: 'http://example.com/' }] } })
+    })
+
+    it('a JSON body (extension) is verified over the raw text', async () => {
+      const { agent, handled } = setup(mount)
+      const signature = referenceSignature(KEY, URL_REGISTERED + SEED_EVENTS_TEXT, {})
+      const res = await agent
+        .post(PATH)
+        .set('content-type', 'application/json')
+        .set(SIGNATURE_HEADER, signature)
+        .send(SEED_EVENTS_TEXT)
+      expect(res.status).toBe(200)
+      expect(handled).toHaveLength(7)
+    })
+
+    it('a missing signature is 401', async () => {
+      const { body } = formDelivery()
+      const { agent, handled } = setup(mount)
+      const res = await agent.post(PATH).type(FORM).send(body)
+      expect(res.status).toBe(401)
+      expectShortReason(res.text)
+      expect(res.text).toContain(SIGNATURE_HEADER)
+      expect(handled).toHaveLength(0)
+    })
+
+    it('a wrong signature is 401 and names the signed URL, never the key', async () => {
+      const { body, signature } = formDelivery(SEED_EVENTS_TEXT, { key: 'another-key' })
+      const { agent, handled } = setup(mount)
+      const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+      expect(res.status).toBe(401)
+      expectShortReason(res.text)
+      expect(res.text).toContain(URL_REGISTERED)
+      expect(handled).toHaveLength(0)
+    })
+
+    it('an unsupported content type is 415', async () => {
+      const res = await setup(mount).agent.post(PATH).type('text/plain').send('hello')
+      expect(res.status).toBe(415)
+      expectShortReason(res.text)
+    })
+
+    it('malformed JSON in the events field is 400', async () => {
+      const { body, signature } = formDelivery('[{"event":')
+      const res = await setup(mount)
+        .agent.post(PATH)
+        .type(FORM)
+        .set(SIGNATURE_HEADER, signature)
+        .send(body)
+      expect(res.status).toBe(400)
+      expectShortReason(res.text)
+    })
+
+    it('an events field that is not an array is 400', async () => {
+      const { body, signature } = formDelivery('{"event":"send"}')
+      const res = await setup(mount)
+        .agent.post(PATH)
+        .type(FORM)
+        .set(SIGNATURE_HEADER, signature)
+        .send(body)
+      expect(res.status).toBe(400)
+      expect(res.text).toContain('not a JSON array')
+    })
+
+    it('an event that does not match its schema is 400 and nothing is handled', async () => {
+      const events = [...SEED_EVENTS, { ...SEED_EVENTS[4], msg: { clicks: 'none' } }]
+      const { body, signature } = formDelivery(JSON.stringify(events))
+      const { agent, handled } = setup(mount)
+      const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+      expect(res.status).toBe(400)
+      expect(res.text).toContain('event 7 (click).msg.clicks')
+      expect(handled).toHaveLength(0)
+    })
+
+    it('a duplicated form field is 400', async () => {
+      const { body, signature } = formDelivery()
+      const res = await setup(mount)
+        .agent.post(PATH)
+        .type(FORM)
+        .set(SIGNATURE_HEADER, signature)
+        .send(`${body}&${FIELD}=%5B%5D`)
+      expect(res.status).toBe(400)
+      expect(res.text).toContain('more than once')
+    })
+
+    it('a body over the limit is 413', async () => {
+      const { body, signature } = formDelivery()
+      const res = await setup(mount, { maxBodyBytes: 1000 })
+        .agent.post(PATH)
+        .type(FORM)
+        .set(SIGNATURE_HEADER, signature)
+        .send(body)
+      expect(res.status).toBe(413)
+      expectShortReason(res.text)
+    })
+
+    it('more events than maxEvents is 413', async () => {
+      const { body, signature } = formDelivery()
+      const res = await setup(mount, { maxEvents: 3 })
+        .agent.post(PATH)
+        .type(FORM)
+        .set(SIGNATURE_HEADER, signature)
+        .send(body)
+      expect(res.status).toBe(413)
+      expect(res.text).toContain('maxEvents')
+    })
+
+    it('other methods are 405 with Allow', async () => {
+      const res = await setup(mount).agent.put(PATH).send('x')
+      expect(res.status).toBe(405)
+      expect(res.headers.allow).toBe('GET, HEAD, POST')
+    })
+
+    it('a handler that throws is 500 and stops the batch', async () => {
+      const { body, signature } = formDelivery()
+      const seen: string[] = []
+      const { agent } = setup(mount, {
+        on: {
+          '*': (event: WebhookEvent) => {
+            seen.push(event.event)
+            if (event.event === 'send') throw new Error('database down')
+          },
+        },
+      })
+      const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+      expect(res.status).toBe(500)
+      expectShortReason(res.text)
+      expect(res.text).not.toContain('database down')
+      expect(seen).toEqual(['hard_bounce', 'soft_bounce', 'send'])
+    })
+
+    it('with no key configured, the handshake works and events are refused', async () => {
+      const { agent, handled } = setup(mount, { keys: [] })
+      expect((await agent.get(PATH)).status).toBe(200)
+      const { body, signature } = formDelivery()
+      const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+      expect(res.status).toBe(500)
+      expect(res.text).toContain('no webhook key is configured')
+      expect(handled).toHaveLength(0)
+    })
+
+    it('accepts either key during a rotation', async () => {
+      const { agent, handled } = setup(mount, { keys: ['old-key', KEY] })
+      for (const key of ['old-key', KEY]) {
+        const { body, signature } = formDelivery(SEED_EVENTS_TEXT, { key })
+        const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+        expect(res.status).toBe(200)
+      }
+      expect(handled).toHaveLength(14)
+    })
+  })
+}
