@@ -103,12 +103,15 @@ export type SendCleanEvent =
 export type EventOf<N extends EventName> = Extract<SendCleanEvent, { event: N }>
 
 /**
- * An event whose `event` is not one SendClean documents. It is passed through untouched
- * (only `event` is known to be a string) so a new event type never breaks a batch.
+ * An event whose type SendClean does not document (yet). It is wrapped, not validated, so a
+ * new event type never breaks a batch, and `event: 'unknown'` keeps the union discriminated.
  */
 export interface UnknownEvent {
-  readonly event: string
-  readonly [field: string]: unknown
+  readonly event: 'unknown'
+  /** The `event` value as sent. */
+  readonly type: string
+  /** The event exactly as sent. */
+  readonly raw: Readonly<Record<string, unknown>>
 }
 
 /** Anything a batch can contain. Narrow with {@link isKnownEvent}. */
@@ -121,8 +124,7 @@ export type WebhookEvent = SendCleanEvent | UnknownEvent
  * receiver.on('*', (event) => { if (isKnownEvent(event)) console.log(event.date) })
  */
 export function isKnownEvent(event: WebhookEvent): event is SendCleanEvent {
-  // parseEvent only lets a documented type through after validating it.
-  return Object.hasOwn(eventSchemas, event.event)
+  return event.event !== 'unknown'
 }
 
 export type ParseResult =
@@ -137,8 +139,10 @@ export function parseEvent(raw: unknown): ParseResult {
   }
   const type = (raw as { event?: unknown }).event
   if (typeof type !== 'string') return { ok: false, message: 'has no string "event" field' }
-  if (!Object.hasOwn(eventSchemas, type))
-    return { ok: true, event: raw as UnknownEvent, known: false }
+  if (!Object.hasOwn(eventSchemas, type)) {
+    const event: UnknownEvent = { event: 'unknown', type, raw: raw as Record<string, unknown> }
+    return { ok: true, event, known: false }
+  }
 
   const result = eventSchemas[type as EventName].safeParse(raw)
   if (!result.success) {
@@ -160,8 +164,13 @@ export function parseEvent(raw: unknown): ParseResult {
  * if (await seen.has(eventIdentity(event))) return
  */
 export function eventIdentity(event: WebhookEvent): string {
-  const e = event as { _id?: unknown; event: string; ts?: unknown; msg?: Record<string, unknown> }
-  let id = `${String(e._id)}:${e.event}:${String(e.ts)}`
+  const e = (event.event === 'unknown' ? event.raw : event) as {
+    _id?: unknown
+    event?: unknown
+    ts?: unknown
+    msg?: { clicks?: unknown; opens?: unknown }
+  }
+  let id = `${String(e._id)}:${String(e.event)}:${String(e.ts)}`
   const msg = e.msg
   if (e.event === 'click' && Array.isArray(msg?.clicks)) {
     id += `:${msg.clicks.map((c: { clickTs?: unknown }) => String(c?.clickTs)).join(',')}`

@@ -11,8 +11,8 @@ import {
 export type Handler<E, C> = (event: E, context: C) => unknown
 
 /**
- * Handlers by event type. `unknown` gets events of undocumented types; `*` gets every event,
- * after its type's own handlers.
+ * Handlers by event type. `unknown` gets events of undocumented types (wrapped as
+ * {@link UnknownEvent}); `*` gets every event, after its type's own handlers.
  */
 export type HandlerMap<C> = {
   [N in EventName]?: Handler<EventOf<N>, C>
@@ -65,7 +65,7 @@ export class HandlerRegistry<C> {
     for (const [type, handler] of Object.entries(map)) this.add(type as Key, handler)
   }
 
-  /** The handlers of one type (`unknown` for undocumented types), in registration order. */
+  /** The handlers of one type, in registration order. */
   of(type: string): readonly Handler<never, C>[] | undefined {
     return this.#byType.get(type)
   }

@@ -14,7 +14,7 @@ import {
   SignatureError,
   WebhookError,
 } from './errors.js'
-import { parseEvent, type SendCleanEvent, type UnknownEvent } from './events.js'
+import { parseEvent, type WebhookEvent } from './events.js'
 import { decodeForm, type FormField } from './form.js'
 import { type HandlerMap, HandlerRegistry, type On } from './handlers.js'
 import { ParsedBody, type RequestBody, readBody, tooLarge } from './read-body.js'
@@ -441,18 +441,16 @@ export class Receiver<C = unknown> {
 
   async #dispatch(raw: unknown[], context: C): Promise<void> {
     // Validate the whole batch first: a bad event at the end must not leave the batch half-handled.
-    const events: Array<{ event: SendCleanEvent | UnknownEvent; type: string }> = new Array(
-      raw.length,
-    )
+    const events: WebhookEvent[] = new Array(raw.length)
     for (let i = 0; i < raw.length; i++) {
       const result = parseEvent(raw[i])
       if (!result.ok) throw malformed(`event ${i} ${result.message}`)
-      events[i] = { event: result.event, type: result.known ? result.event.event : 'unknown' }
+      events[i] = result.event
     }
     const any = this.#handlers.of('*')
     for (let i = 0; i < events.length; i++) {
-      const { event, type } = events[i] as { event: SendCleanEvent | UnknownEvent; type: string }
-      const own = this.#handlers.of(type)
+      const event = events[i] as WebhookEvent
+      const own = this.#handlers.of(event.event)
       try {
         if (own) for (const handler of own) await handler(event as never, context)
         if (any) for (const handler of any) await handler(event as never, context)

@@ -1,0 +1,254 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  ConfigurationError,
+  createReceiver,
+  HANDSHAKE_BODY,
+  type ReceiverOptions,
+  type WebhookError,
+  type WebhookEvent,
+  type WebhookRequest,
+} from '../src/index.js'
+import {
+  FORM,
+  formDelivery,
+  KEY,
+  SEED_EVENTS_TEXT,
+  SIGNATURE_HEADER,
+  URL_REGISTERED,
+} from './support/fixtures.js'
+
+function post(
+  body: string,
+  headers: Record<string, string>,
+  url = URL_REGISTERED,
+): WebhookRequest<string> {
+  return { method: 'POST', url, headers: new Headers(headers), body, context: 'ctx' }
+}
+
+function signed(options: Parameters<typeof formDelivery>[1] = {}, events = SEED_EVENTS_TEXT) {
+  const { body, signature } = formDelivery(events, options)
+  return post(body, { 'content-type': FORM, [SIGNATURE_HEADER]: signature })
+}
+
+const base: ReceiverOptions<string> = { keys: KEY, url: URL_REGISTERED, onError: () => {} }
+
+describe('configuration fails loudly at construction', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['no options', undefined, /options are required/],
+    ['no keys', { url: URL_REGISTERED }, /`keys` is required/],
+    ['keys of the wrong type', { keys: 42 }, /`keys` must be/],
+    ['a relative url', { keys: KEY, url: '/webhooks' }, /`url` must be the absolute/],
+    ['a bad header name', { keys: KEY, signatureHeader: 'x sig' }, /`signatureHeader`/],
+    ['a zero limit', { keys: KEY, maxBodyBytes: 0 }, /`maxBodyBytes`/],
+    ['a fractional maxEvents', { keys: KEY, maxEvents: 1.5 }, /`maxEvents`/],
+    [
+      'a misspelt event type',
+      { keys: KEY, on: { bounce: () => {} } },
+      /unknown event type "bounce"/,
+    ],
+    ['a handler that is not a function', { keys: KEY, on: { send: 'x' } }, /not a function/],
+  ])('%s', (_name, options, message) => {
+    expect(() => createReceiver(options as ReceiverOptions)).toThrow(ConfigurationError)
+    expect(() => createReceiver(options as ReceiverOptions)).toThrow(message)
+  })
+
+  it('on() refuses an unknown type and an empty list', () => {
+    const receiver = createReceiver({ keys: KEY })
+    expect(() => receiver.on('clik' as 'click', () => {})).toThrow(/unknown event type "clik"/)
+    expect(() => receiver.on([], () => {})).toThrow(/non-empty/)
+  })
+})
+
+describe('keys and URL resolvers', () => {
+  it('resolves keys per request, with the request info', async () => {
+    const keys = vi.fn(async ({ context }: { context: string }) => (context === 'ctx' ? [KEY] : []))
+    const receiver = createReceiver<string>({ ...base, keys })
+    expect((await receiver.handle(signed())).status).toBe(200)
+    expect(keys).toHaveBeenCalledWith(
+      expect.objectContaining({ url: URL_REGISTERED, context: 'ctx' }),
+    )
+  })
+
+  it('answers 500 INTERNAL_ERROR when a resolver throws, without leaking its message', async () => {
+    const errors: WebhookError[] = []
+    const receiver = createReceiver<string>({
+      ...base,
+      keys: () => {
+        throw new Error('db password=hunter2')
+      },
+      onError: (e) => void errors.push(e),
+    })
+    const res = await receiver.handle(signed())
+    expect(res.status).toBe(500)
+    expect(res.body).not.toContain('hunter2')
+    expect(errors[0]?.code).toBe('INTERNAL_ERROR')
+  })
+
+  it('takes the registered URL from a function', async () => {
+    const other = 'https://tenant-7.example.com/hook?x=1'
+    const receiver = createReceiver<string>({ ...base, url: () => other })
+    expect((await receiver.handle(signed({ url: other }))).status).toBe(200)
+    expect((await receiver.handle(signed())).status).toBe(401)
+  })
+
+  it('reports a trailing-slash difference as a URL mismatch', async () => {
+    const errors: WebhookError[] = []
+    const receiver = createReceiver<string>({ ...base, onError: (e) => void errors.push(e) })
+    const res = await receiver.handle(signed({ url: `${URL_REGISTERED}/` }))
+    expect(res.status).toBe(401)
+    expect(errors[0]).toMatchObject({ code: 'URL_MISMATCH', signedUrl: URL_REGISTERED })
+  })
+})
+
+describe('events field and body forms', () => {
+  it('finds a white-label *_events field', async () => {
+    const seen: string[] = []
+    const receiver = createReceiver<string>({
+      ...base,
+      on: { '*': (e) => void seen.push(e.event) },
+    })
+    expect((await receiver.handle(signed({ field: 'sarvtes_events' }))).status).toBe(200)
+    expect(seen).toHaveLength(7)
+  })
+
+  it('with eventsField, only that field counts', async () => {
+    const receiver = createReceiver<string>({ ...base, eventsField: 'custom' })
+    const res = await receiver.handle(signed({ field: 'custom' }))
+    expect(res.status).toBe(200)
+    const other = await receiver.handle(signed({ field: 'sarvtes_events' }))
+    expect(other).toMatchObject({ status: 200, body: HANDSHAKE_BODY })
+  })
+
+  it('refuses two *_events fields as ambiguous', async () => {
+    const receiver = createReceiver<string>(base)
+    const res = await receiver.handle(post('a_events=[1]&b_events=[2]', { 'content-type': FORM }))
+    expect(res.status).toBe(400)
+    expect(res.body).toContain('eventsField')
+  })
+
+  it('accepts bytes and streams as bodies', async () => {
+    const receiver = createReceiver<string>(base)
+    const { body, signature } = formDelivery()
+    const headers = { 'content-type': FORM, [SIGNATURE_HEADER]: signature }
+    const bytes = new TextEncoder().encode(body)
+    expect((await receiver.handle({ ...post('', headers), body: bytes })).status).toBe(200)
+    expect(
+      (await receiver.handle({ ...post('', headers), body: bytes.buffer as ArrayBuffer })).status,
+    ).toBe(200)
+    const stream = new Blob([bytes.subarray(0, 100), bytes.subarray(100)]).stream()
+    expect((await receiver.handle({ ...post('', headers), body: stream })).status).toBe(200)
+  })
+
+  it.each([
+    ['a charset that is not UTF-8', { 'content-type': `${FORM}; charset=iso-8859-1` }, 415],
+    ['a UTF-8 charset', { 'content-type': `${FORM}; charset=UTF-8` }, 200],
+    ['gzip', { 'content-type': FORM, 'content-encoding': 'gzip' }, 415],
+    [
+      'a Content-Length over the limit',
+      { 'content-type': FORM, 'content-length': '99999999999' },
+      413,
+    ],
+  ])('%s', async (_name, headers, status) => {
+    const { body, signature } = formDelivery()
+    const receiver = createReceiver<string>(base)
+    const res = await receiver.handle(post(body, { ...headers, [SIGNATURE_HEADER]: signature }))
+    expect(res.status).toBe(status)
+  })
+})
+
+describe('dispatch', () => {
+  it('runs own handlers, then unknown, then *, in batch order', async () => {
+    const calls: string[] = []
+    const events = JSON.stringify([
+      JSON.parse(SEED_EVENTS_TEXT)[2],
+      { event: 'unsubscribe', _id: 'u' },
+    ])
+    const receiver = createReceiver<string>({
+      ...base,
+      on: {
+        send: () => void calls.push('send'),
+        unknown: (e) => void calls.push(`unknown:${e.type}`),
+      },
+    }).on('*', (e: WebhookEvent, ctx) => void calls.push(`*:${e.event}:${ctx}`))
+    const res = await receiver.handle(signed({}, events))
+    expect(res.status).toBe(200)
+    expect(calls).toEqual(['send', '*:send:ctx', 'unknown:unsubscribe', '*:unknown:ctx'])
+  })
+
+  it('waits for async handlers before answering', async () => {
+    let done = 0
+    const receiver = createReceiver<string>({
+      ...base,
+      on: { '*': () => new Promise<void>((resolve) => setTimeout(() => resolve(void done++), 5)) },
+    })
+    await receiver.handle(signed())
+    expect(done).toBe(7)
+  })
+
+  it('reports a handler failure with the event and its cause', async () => {
+    const errors: WebhookError[] = []
+    const cause = new Error('boom')
+    const receiver = createReceiver<string>({
+      ...base,
+      on: {
+        click: () => {
+          throw cause
+        },
+      },
+      onError: (e) => void errors.push(e),
+    })
+    expect((await receiver.handle(signed())).status).toBe(500)
+    expect(errors[0]).toMatchObject({
+      code: 'HANDLER_FAILED',
+      index: 4,
+      cause,
+      event: { event: 'click' },
+    })
+  })
+})
+
+describe('logging', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('without onError, logs 5xx and URL mismatches, never a key; 401s stay quiet', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const receiver = createReceiver<string>({ keys: KEY, url: URL_REGISTERED })
+    await receiver.handle(signed({ key: 'wrong' }))
+    expect(log).not.toHaveBeenCalled()
+    await receiver.handle(signed({ url: `${URL_REGISTERED}/` }))
+    receiver.on('send', () => {
+      throw new Error('x')
+    })
+    await receiver.handle(signed())
+    expect(log).toHaveBeenCalledTimes(2)
+    expect(JSON.stringify(log.mock.calls)).not.toContain(KEY)
+  })
+
+  it('an onError that throws does not change the answer', async () => {
+    const receiver = createReceiver<string>({
+      ...base,
+      onError: () => {
+        throw new Error('hook broke')
+      },
+    })
+    expect((await receiver.handle(signed({ key: 'wrong' }))).status).toBe(401)
+  })
+})
+
+describe('without node:crypto (Workers, browsers)', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    vi.resetModules()
+  })
+
+  it('verifies with Web Crypto', async () => {
+    vi.stubGlobal('process', { ...process, getBuiltinModule: undefined })
+    const sign = vi.spyOn(globalThis.crypto.subtle, 'sign')
+    vi.resetModules()
+    const core = await import('../src/index.js')
+    const receiver = core.createReceiver<string>(base)
+    expect((await receiver.handle(signed())).status).toBe(200)
+    expect((await receiver.handle(signed({ key: 'wrong' }))).status).toBe(401)
+    expect(sign).toHaveBeenCalled()
+  })
+})

@@ -1,0 +1,78 @@
+import * as nodeCrypto from 'node:crypto'
+import { webcrypto } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { nodeHmacSha1Base64, webHmacSha1Base64 } from '../src/hmac.js'
+import { signDelivery, signForm, signJson } from '../src/index.js'
+import {
+  FIELD,
+  KEY,
+  referenceSignature,
+  SEED_EVENTS_TEXT,
+  URL_REGISTERED,
+} from './support/fixtures.js'
+
+const parts = (...s: string[]) => s.map((x) => new TextEncoder().encode(x))
+
+describe('signForm', () => {
+  it('matches SPEC §3 computed independently', async () => {
+    const fields = { [FIELD]: SEED_EVENTS_TEXT }
+    expect(await signForm({ key: KEY, url: URL_REGISTERED, fields })).toBe(
+      referenceSignature(KEY, URL_REGISTERED, fields),
+    )
+  })
+
+  it('sorts fields by name and joins name+value without delimiters', async () => {
+    const expected = nodeCrypto
+      .createHmac('sha1', KEY)
+      .update(`${URL_REGISTERED}aonebtwo`)
+      .digest('base64')
+    expect(
+      await signForm({
+        key: KEY,
+        url: URL_REGISTERED,
+        fields: [
+          ['b', 'two'],
+          ['a', 'one'],
+        ],
+      }),
+    ).toBe(expected)
+  })
+
+  it('is base64 of the binary digest, not hex', async () => {
+    const signature = await signForm({ key: KEY, url: URL_REGISTERED, fields: {} })
+    expect(signature).toMatch(/^[A-Za-z0-9+/]{27}=$/)
+  })
+})
+
+describe('signJson', () => {
+  it('signs the URL followed by the raw text', async () => {
+    const expected = nodeCrypto
+      .createHmac('sha1', KEY)
+      .update(URL_REGISTERED + SEED_EVENTS_TEXT)
+      .digest('base64')
+    expect(await signJson({ key: KEY, url: URL_REGISTERED, body: SEED_EVENTS_TEXT })).toBe(expected)
+  })
+})
+
+describe('signDelivery', () => {
+  it('builds a form body whose decoded value is what was signed', async () => {
+    const delivery = await signDelivery({ key: KEY, url: URL_REGISTERED, events: SEED_EVENTS_TEXT })
+    expect(new URLSearchParams(delivery.body).get(FIELD)).toBe(SEED_EVENTS_TEXT)
+    expect(delivery.headers['x-sendcleantes-signature']).toBe(
+      referenceSignature(KEY, URL_REGISTERED, { [FIELD]: SEED_EVENTS_TEXT }),
+    )
+    expect(delivery.headers['content-type']).toBe('application/x-www-form-urlencoded')
+  })
+})
+
+describe('HMAC back ends', () => {
+  it('Web Crypto and node:crypto agree, including with a cached key', async () => {
+    const web = webHmacSha1Base64(webcrypto.subtle as SubtleCrypto)
+    const node = nodeHmacSha1Base64(nodeCrypto)
+    const data = parts(URL_REGISTERED, FIELD, SEED_EVENTS_TEXT)
+    const expected = node(KEY, data)
+    expect(await web(KEY, data)).toBe(expected)
+    expect(await web(KEY, data)).toBe(expected)
+    expect(await web('other', data)).not.toBe(expected)
+  })
+})

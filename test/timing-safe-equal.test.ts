@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { timingSafeEqual } from '../src/timing-safe-equal.js'
+
+describe('timingSafeEqual', () => {
+  it('compares contents', () => {
+    expect(timingSafeEqual(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3))).toBe(true)
+    expect(timingSafeEqual(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 4))).toBe(false)
+    expect(timingSafeEqual(Uint8Array.of(), Uint8Array.of())).toBe(true)
+  })
+
+  it('rejects different lengths', () => {
+    expect(timingSafeEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0))).toBe(false)
+  })
+
+  it('respects views and offsets into a larger buffer', () => {
+    const backing = Uint8Array.of(9, 9, 1, 2, 3, 9, 1, 2, 3, 7)
+    const a = backing.subarray(2, 5)
+    const b = backing.subarray(6, 9)
+    expect(timingSafeEqual(a, b)).toBe(true)
+    expect(timingSafeEqual(a, backing.subarray(7, 10))).toBe(false)
+    // A Buffer over a shared pool has a non-zero byteOffset.
+    const pooled = Buffer.from('abc')
+    expect(timingSafeEqual(pooled, new TextEncoder().encode('abc'))).toBe(true)
+  })
+})

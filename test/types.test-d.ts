@@ -1,0 +1,113 @@
+import type { Context as HonoContext } from 'hono'
+import type { Context as KoaContext } from 'koa'
+import { describe, expectTypeOf, it } from 'vitest'
+import { createExpressMiddleware, type ExpressContext } from '../adapters/express.js'
+import { createFetchHandler, type FetchContext } from '../adapters/fetch.js'
+import { createHonoHandler } from '../adapters/hono.js'
+import { createKoaMiddleware } from '../adapters/koa.js'
+import {
+  type ClickEvent,
+  createReceiver,
+  type EventOf,
+  type HandlerMap,
+  type HardBounceEvent,
+  isKnownEvent,
+  type SendCleanEvent,
+  type SoftBounceEvent,
+  type SpamEvent,
+  type UnknownEvent,
+  type WebhookEvent,
+} from '../src/index.js'
+
+describe('handler types narrow per event', () => {
+  it('one type', () => {
+    createReceiver({ keys: 'k' })
+      .on('click', (event) => {
+        expectTypeOf(event).toEqualTypeOf<ClickEvent>()
+        expectTypeOf(event.msg.clicks[0]!.clickUrl).toBeString()
+        expectTypeOf(event.msg.clicks[0]!.clickTs).toBeNumber()
+        expectTypeOf(event.date).toEqualTypeOf<Date>()
+      })
+      .on('hard_bounce', (event) => {
+        expectTypeOf(event).toEqualTypeOf<HardBounceEvent>()
+        expectTypeOf(event.msg.bounceCodeTrad).toBeNumber()
+        expectTypeOf(event.msg.bounceCodeEnh).toBeString()
+      })
+      .on('spam', (event) => {
+        expectTypeOf(event).toEqualTypeOf<SpamEvent>()
+        expectTypeOf(event.msg.feedback.sourceIp).toEqualTypeOf<string | undefined>()
+      })
+  })
+
+  it('several types give their union, not never', () => {
+    createReceiver({ keys: 'k' }).on(['hard_bounce', 'soft_bounce'], (event) => {
+      expectTypeOf(event).toEqualTypeOf<HardBounceEvent | SoftBounceEvent>()
+      expectTypeOf(event).not.toBeNever()
+      expectTypeOf(event.msg.bounceDesc).toBeString()
+    })
+    const types = ['open', 'click'] as const
+    createReceiver({ keys: 'k' }).on(types, (event) => {
+      expectTypeOf(event).toEqualTypeOf<EventOf<'open' | 'click'>>()
+    })
+  })
+
+  it('unknown and * handlers', () => {
+    createReceiver({ keys: 'k' })
+      .on('unknown', (event) => {
+        expectTypeOf(event).toEqualTypeOf<UnknownEvent>()
+        expectTypeOf(event.type).toBeString()
+      })
+      .on('*', (event) => {
+        expectTypeOf(event).toEqualTypeOf<WebhookEvent>()
+        if (isKnownEvent(event)) expectTypeOf(event).toEqualTypeOf<SendCleanEvent>()
+        // The catch-all's union narrows on `event` like any other.
+        if (event.event === 'click') expectTypeOf(event).toEqualTypeOf<ClickEvent>()
+        if (event.event === 'unknown')
+          expectTypeOf(event.raw).toEqualTypeOf<Readonly<Record<string, unknown>>>()
+      })
+  })
+
+  it('the union narrows on event', () => {
+    const handle = (event: SendCleanEvent) => {
+      if (event.event === 'open') expectTypeOf(event.msg.opens[0]!.openIp).toBeString()
+    }
+    expectTypeOf(handle).parameter(0).toEqualTypeOf<SendCleanEvent>()
+  })
+
+  it('rejects a misspelt type', () => {
+    // @ts-expect-error 'clik' is not an event type
+    createReceiver({ keys: 'k' }).on('clik', () => {})
+    // @ts-expect-error a handler map key must be an event type
+    const map: HandlerMap<unknown> = { bounce: () => {} }
+    void map
+  })
+})
+
+describe('framework context reaches handlers', () => {
+  it('Express: { req, res }', () => {
+    createExpressMiddleware({ keys: 'k' }).on('send', (_event, context) => {
+      expectTypeOf(context).toEqualTypeOf<ExpressContext>()
+    })
+  })
+
+  it('Koa: ctx', () => {
+    createKoaMiddleware({
+      keys: 'k',
+      on: { delivered: (_e, ctx) => expectTypeOf(ctx).toEqualTypeOf<KoaContext>() },
+    })
+  })
+
+  it('Hono: a c typed by the app Env', () => {
+    type E = { Variables: { tenant: string } }
+    createHonoHandler<E>({ keys: 'k' }).on('open', (_event, c) => {
+      expectTypeOf(c).toEqualTypeOf<HonoContext<E>>()
+      expectTypeOf(c.get('tenant')).toBeString()
+    })
+  })
+
+  it('fetch: request and args', () => {
+    createFetchHandler({ keys: 'k' }).on('send', (_event, context) => {
+      expectTypeOf(context).toEqualTypeOf<FetchContext>()
+    })
+  })
+})
