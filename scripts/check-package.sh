@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Checks the published shape of the package: publint, attw, and a scratch project that
+# installs the packed tarball and imports every subpath from ESM, CJS and TypeScript.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm run build >/dev/null
+npx publint --strict
+# node10 cannot see subpath exports at all; every resolver that can must be clean.
+npx attw --pack . --profile node16
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+tarball=$(npm pack --silent --pack-destination "$scratch" | tail -n 1)
+cd "$scratch"
+cat > package.json <<'JSON'
+{ "name": "scratch", "private": true, "type": "module" }
+JSON
+npm install --silent --no-audit --no-fund --prefer-offline "./$tarball" \
+  typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 >/dev/null
+
+subpaths=(sendclean-webhooks sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
+
+cat > esm.mjs <<'JS'
+const subpaths = process.argv.slice(2)
+for (const subpath of subpaths) {
+  const mod = await import(subpath)
+  if (Object.keys(mod).length === 0) throw new Error(`${subpath}: no exports`)
+}
+const core = await import('sendclean-webhooks')
+const { createExpressMiddleware } = await import('sendclean-webhooks/express')
+if (typeof createExpressMiddleware({ keys: 'k' }).on !== 'function') throw new Error('express adapter')
+if (!(new core.SignatureError('NO_KEY', 'x') instanceof core.WebhookError)) throw new Error('error classes')
+console.log(`ESM: ${subpaths.length} subpaths import`)
+JS
+node esm.mjs "${subpaths[@]}"
+
+cat > cjs.cjs <<'JS'
+const subpaths = process.argv.slice(2)
+for (const subpath of subpaths) {
+  const mod = require(subpath)
+  if (Object.keys(mod).length === 0) throw new Error(`${subpath}: no exports`)
+}
+const { createReceiver, HANDSHAKE_BODY } = require('sendclean-webhooks')
+createReceiver({ keys: 'k' })
+  .handle({ method: 'GET', url: 'http://x/', headers: new Headers(), body: null, context: null })
+  .then((res) => {
+    if (res.body !== HANDSHAKE_BODY) throw new Error('handshake')
+    console.log(`CJS: ${subpaths.length} subpaths require`)
+  })
+JS
+node cjs.cjs "${subpaths[@]}"
+
+cat > types.mts <<'TS'
+import { createReceiver, type ClickEvent } from 'sendclean-webhooks'
+import { createExpressMiddleware } from 'sendclean-webhooks/express'
+import { createKoaMiddleware } from 'sendclean-webhooks/koa'
+import { createHonoHandler } from 'sendclean-webhooks/hono'
+import { createNodeHandler } from 'sendclean-webhooks/node'
+import { createFetchHandler } from 'sendclean-webhooks/fetch'
+const url: string = 'x'
+createReceiver({ keys: 'k' }).on('click', (event: ClickEvent) => event.msg.clicks[0]?.clickUrl ?? url)
+createExpressMiddleware({ keys: 'k' }).on('open', (e, { req }) => `${e.msg.opens.length}${req.method}`)
+createKoaMiddleware({ keys: 'k' }).on('spam', (e, ctx) => `${e.msg.feedback.sourceIp}${ctx.path}`)
+createHonoHandler({ keys: 'k' }).on('send', (e, c) => `${e.date.getTime()}${c.req.path}`)
+createNodeHandler({ keys: 'k' }).on('delivered', (e, { req }) => `${e._id}${req.url}`)
+createFetchHandler({ keys: 'k' }).on(['hard_bounce', 'soft_bounce'], (e) => e.msg.bounceCodeEnh)
+TS
+cp types.mts types.cts
+for res in node16 bundler; do
+  module=$([ "$res" = node16 ] && echo node16 || echo esnext)
+  npx tsc --noEmit --strict --target es2022 --skipLibCheck false --types node --module "$module" --moduleResolution "$res" types.mts
+done
+npx tsc --noEmit --strict --target es2022 --types node --module node16 --moduleResolution node16 types.cts
+echo "types: resolve under node16 (ESM and CJS) and bundler"

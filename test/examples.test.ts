@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningExample, startExample } from '../scripts/run-example.js'
+import { HANDSHAKE_BODY } from '../src/index.js'
+import {
+  FORM,
+  formDelivery,
+  SEED_EVENTS,
+  SEED_EVENTS_TEXT,
+  SIGNATURE_HEADER,
+} from './support/fixtures.js'
+
+const PATH = '/webhooks/sendclean'
+
+describe.each(['express', 'koa', 'hono'])('examples/%s.ts', (name) => {
+  let example: RunningExample
+  beforeAll(async () => {
+    example = await startExample(name, { SENDCLEAN_WEBHOOK_KEY: 'old-key, new-key' })
+  }, 30_000)
+  afterAll(() => example?.stop())
+
+  it('answers the handshake', async () => {
+    const res = await fetch(example.base + PATH)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe(HANDSHAKE_BODY)
+  })
+
+  it('accepts a batch signed with either key for its own URL and prints each event', async () => {
+    const before = example.lines.length
+    const { body, signature } = formDelivery(SEED_EVENTS_TEXT, {
+      key: 'new-key',
+      url: example.base + PATH,
+    })
+    const res = await fetch(example.base + PATH, {
+      method: 'POST',
+      headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
+      body,
+    })
+    expect(res.status).toBe(200)
+    const printed = example.lines.slice(before).map((line) => JSON.parse(line))
+    expect(printed.map((line) => line.handled)).toEqual(SEED_EVENTS.map((e) => e.event))
+    expect(printed[0].event).toMatchObject({
+      _id: SEED_EVENTS[0]?._id,
+      date: '2016-06-14T07:50:56.000Z',
+    })
+  })
+
+  it('rejects a wrong signature and a bad body', async () => {
+    const { body } = formDelivery(SEED_EVENTS_TEXT, { key: 'stolen', url: example.base + PATH })
+    const bad = await fetch(example.base + PATH, {
+      method: 'POST',
+      headers: { 'content-type': FORM, [SIGNATURE_HEADER]: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+      body,
+    })
+    expect(bad.status).toBe(401)
+    const text = await fetch(example.base + PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    })
+    expect(text.status).toBe(415)
+    const put = await fetch(example.base + PATH, { method: 'PUT' })
+    expect(put.status).toBe(405)
+  })
+})
