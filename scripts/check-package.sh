@@ -19,7 +19,7 @@ JSON
 npm install --silent --no-audit --no-fund --prefer-offline "./$tarball" \
   typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 >/dev/null
 
-subpaths=(sendclean-webhooks sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
+subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/emulator sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
 
 cat > esm.mjs <<'JS'
 const subpaths = process.argv.slice(2)
@@ -73,3 +73,32 @@ for res in node16 bundler; do
 done
 npx tsc --noEmit --strict --target es2022 --types node --module node16 --moduleResolution node16 types.cts
 echo "types: resolve under node16 (ESM and CJS) and bundler"
+
+# The installed bin: `npx sendclean-webhooks trigger` must deliver a batch that SPEC §3,
+# computed here with node:crypto alone, accepts.
+cat > verifier.mjs <<'JS'
+import { createHmac } from 'node:crypto'
+import { createServer } from 'node:http'
+const server = createServer(async (req, res) => {
+  let raw = ''
+  for await (const chunk of req) raw += chunk
+  const fields = [...new URLSearchParams(raw)].sort(([a], [b]) => (a < b ? -1 : 1))
+  const hmac = createHmac('sha1', 'packed-key').update(`http://${req.headers.host}${req.url}`)
+  for (const [name, value] of fields) hmac.update(name + value)
+  const ok = hmac.digest('base64') === req.headers['x-sendcleantes-signature']
+  res.statusCode = ok ? 200 : 401
+  res.end(ok ? 'God bless you, SendClean' : 'refused')
+})
+server.listen(0, '127.0.0.1', () => console.log(server.address().port))
+process.on('SIGTERM', () => server.close())
+JS
+node verifier.mjs > port.txt &
+verifier=$!
+for _ in $(seq 50); do [ -s port.txt ] && break; sleep 0.1; done
+port=$(cat port.txt)
+npx --no-install sendclean-webhooks trigger send click spam --url "http://127.0.0.1:$port/hook" --key packed-key
+if npx --no-install sendclean-webhooks trigger send --url "http://127.0.0.1:$port/hook" --key wrong-key >/dev/null; then
+  echo "a wrongly signed batch was accepted" >&2; exit 1
+fi
+kill "$verifier"
+echo "bin: npx sendclean-webhooks trigger delivers batches an independent verifier accepts"

@@ -23,8 +23,9 @@ export interface RunningExample {
 export async function startExample(
   name: string,
   env: Record<string, string>,
+  port?: number,
 ): Promise<RunningExample> {
-  const port = await freePort()
+  port ??= await freePort()
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `examples/${name}.ts`], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },

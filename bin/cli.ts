@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { startEmulator } from '../emulator/index.js'
+import { SAMPLE_TYPES, sampleEvent } from '../emulator/samples.js'
+import {
+  createReceiver,
+  DEFAULT_EVENTS_FIELD,
+  type EventName,
+  signDelivery,
+  signForm,
+  signJson,
+} from '../src/index.js'
+
+const HELP = `sendclean-webhooks <command> [options]
+
+Commands:
+  emulator                 run a local SendClean (management API + signed deliveries)
+      --port N             default $SENDCLEAN_EMULATOR_PORT or 8025
+      --owner-id ID        default $SENDCLEAN_OWNER_ID or "local-owner"
+      --token TOKEN        default $SENDCLEAN_TOKEN or "local-token"
+      --data-file FILE     keep webhooks and keys in FILE, default $SENDCLEAN_DATA_FILE
+  trigger <event...>       POST signed sample batches to a receiver, print each answer
+      --url URL            the receiver's URL, as registered (required)
+      --key KEY            the webhook key (required; default $SENDCLEAN_WEBHOOK_KEY)
+      --count N            events of each type (default 1)
+      --batch N            events per POST (default 100)
+      --field NAME         events field (default ${DEFAULT_EVENTS_FIELD})
+  sign                     print the signature for a body
+      --url URL --key KEY  (required)
+      --body TEXT | --body-file FILE
+      --json               sign as a JSON body (URL + raw text) instead of a form
+  verify                   check a captured request; exit 0 when it verifies
+      --url URL --key KEY  (several --key allowed)
+      --headers-file FILE  raw "Name: value" lines
+      --body-file FILE
+
+Event types: ${SAMPLE_TYPES.join(', ')}
+`
+
+class UsageError extends Error {}
+
+function need<T>(value: T | undefined, name: string): T {
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`)
+  return value
+}
+
+function count(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`)
+  return n
+}
+
+function body(values: { body?: string; 'body-file'?: string }): string {
+  if (values['body-file']) return readFileSync(values['body-file'], 'utf8')
+  return need(values.body, 'body')
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP)
+    return command ? 0 : 2
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      'owner-id': { type: 'string' },
+      token: { type: 'string' },
+      'data-file': { type: 'string' },
+      url: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      count: { type: 'string' },
+      batch: { type: 'string' },
+      field: { type: 'string' },
+      body: { type: 'string' },
+      'body-file': { type: 'string' },
+      'headers-file': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  })
+  const env = process.env
+
+  switch (command) {
+    case 'emulator': {
+      const emulator = await startEmulator({
+        port: count(values.port ?? env.SENDCLEAN_EMULATOR_PORT, 'port', 8025),
+        ownerId: values['owner-id'] ?? env.SENDCLEAN_OWNER_ID ?? 'local-owner',
+        token: values.token ?? env.SENDCLEAN_TOKEN ?? 'local-token',
+        dataFile: values['data-file'] ?? env.SENDCLEAN_DATA_FILE,
+      })
+      process.stdout.write(
+        `emulator: listening on ${emulator.url} (client baseUrl; POST /emulator/trigger to deliver)\n`,
+      )
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      await emulator.close()
+      return 0
+    }
+    case 'trigger': {
+      const url = need(values.url, 'url')
+      const key = need(values.key?.[0] ?? env.SENDCLEAN_WEBHOOK_KEY, 'key')
+      const types = positionals.length ? positionals : [...SAMPLE_TYPES]
+      const bad = types.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
+      if (bad)
+        throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
+      const n = count(values.count, 'count', 1)
+      const size = count(values.batch, 'batch', 100)
+      const events = types.flatMap((type) =>
+        Array.from({ length: n }, () => sampleEvent(type as EventName)),
+      )
+      let failed = 0
+      for (let i = 0; i < events.length; i += size) {
+        const batch = events.slice(i, i + size)
+        const delivery = await signDelivery({ key, url, events: batch, field: values.field })
+        const res = await fetch(url, { method: 'POST', ...delivery })
+        const text = await res.text()
+        if (!res.ok) failed++
+        process.stdout.write(`${res.status} ${batch.length} event(s): ${text}\n`)
+      }
+      return failed ? 1 : 0
+    }
+    case 'sign': {
+      const url = need(values.url, 'url')
+      const key = need(values.key?.[0], 'key')
+      const text = body(values)
+      const signature = values.json
+        ? await signJson({ key, url, body: text })
+        : await signForm({ key, url, fields: [...new URLSearchParams(text)] })
+      process.stdout.write(`${signature}\n`)
+      return 0
+    }
+    case 'verify': {
+      const url = need(values.url, 'url')
+      const keys = need(values.key, 'key')
+      const headers = new Headers()
+      const raw = readFileSync(need(values['headers-file'], 'headers-file'), 'utf8')
+      for (const line of raw.split(/\r?\n/)) {
+        const colon = line.indexOf(':')
+        if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim())
+      }
+      const receiver = createReceiver({ keys, url, onError: () => {} })
+      const res = await receiver.handle({
+        method: 'POST',
+        url,
+        headers,
+        body: body(values),
+        context: undefined,
+      })
+      const ok = res.status === 200
+      ;(ok ? process.stdout : process.stderr).write(
+        `${ok ? 'verified' : `refused (${res.status})`}: ${res.body}\n`,
+      )
+      return ok ? 0 : 1
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`)
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    const usage =
+      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    process.stderr.write(
+      `sendclean-webhooks: ${(error as Error).message}\n${usage ? 'Run "sendclean-webhooks help".\n' : ''}`,
+    )
+    process.exitCode = usage ? 2 : 1
+  },
+)

@@ -1,0 +1,309 @@
+import { z } from 'zod'
+
+/**
+ * A typed client for SendClean's webhook management API (`/settings/*Webhook`). fetch-based,
+ * so it runs wherever the receiver runs.
+ */
+
+/** The event types a webhook can subscribe to. `delivered` is accepted too (see the README). */
+export type SubscribableEvent =
+  | 'send'
+  | 'delivered'
+  | 'open'
+  | 'click'
+  | 'soft_bounce'
+  | 'hard_bounce'
+  | 'spam'
+
+export interface ClientOptions {
+  ownerId: string
+  token: string
+  /** Default `https://api.sendclean.net/v1.0`. */
+  baseUrl?: string
+  /** White-label app domain, sent as `SendCleanTES_APP_DOMAIN`. */
+  appDomain?: string
+  fetch?: typeof fetch
+  /** Per attempt. Default 10 s. */
+  timeoutMs?: number
+  /** Retries after a 429 or 5xx. Default 3. */
+  retries?: number
+  /** Base of the exponential backoff (full jitter). Default 500 ms. */
+  retryDelayMs?: number
+}
+
+export interface WebhookInput {
+  url: string
+  events?: readonly SubscribableEvent[]
+  description?: string
+  storeLog?: boolean
+}
+
+export interface Webhook {
+  webhookId: string
+  url: string
+  events: SubscribableEvent[]
+  description: string
+  storeLog: boolean
+  /** Always a string, though the documentation calls it an integer. */
+  key: string
+  createdAt: Date | null
+}
+
+export interface WebhookInfo extends Webhook {
+  lastSuccess: Date | null
+  totalEvents: number
+}
+
+/** Base of every error the client throws. Never contains the token. */
+export class SendCleanApiError extends Error {
+  override name = 'SendCleanApiError'
+  constructor(
+    message: string,
+    readonly method: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`sendclean-webhooks client: ${method}: ${message}`, options)
+  }
+}
+
+/** An `status: "error"` answer. `code` and `apiMessage` are SendClean's. */
+export class SendCleanResponseError extends SendCleanApiError {
+  override name = 'SendCleanResponseError'
+  constructor(
+    method: string,
+    readonly code: number,
+    readonly apiMessage: string,
+  ) {
+    super(apiMessage, method)
+  }
+}
+export class ValidationError extends SendCleanResponseError {
+  override name = 'ValidationError'
+}
+export class GeneralError extends SendCleanResponseError {
+  override name = 'GeneralError'
+}
+export class AuthenticationError extends SendCleanResponseError {
+  override name = 'AuthenticationError'
+}
+/** The request never got an HTTP answer. */
+export class NetworkError extends SendCleanApiError {
+  override name = 'NetworkError'
+}
+export class TimeoutError extends SendCleanApiError {
+  override name = 'TimeoutError'
+}
+/** A non-200 HTTP answer, after the retries (`status` 429 when rate limited). */
+export class HttpError extends SendCleanApiError {
+  override name = 'HttpError'
+  constructor(
+    method: string,
+    readonly status: number,
+  ) {
+    super(`HTTP ${status}`, method)
+  }
+}
+
+const ERRORS = { ValidationError, GeneralError, AuthenticationError } as const
+
+const numeric = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+const seconds = z
+  .union([numeric, z.null(), z.literal('')])
+  .optional()
+  .transform((value) => (typeof value === 'number' && value > 0 ? new Date(value * 1000) : null))
+
+const webhookWire = z
+  .looseObject({
+    webhook_id: z.union([z.string(), z.number()]).transform(String),
+    url: z.string(),
+    event: z.string().optional().default(''),
+    description: z.string().nullish().default(''),
+    store_log: z.string().optional().default('Disable'),
+    key: z.union([z.string(), z.number()]).transform(String),
+    create_date: seconds,
+  })
+  .transform(
+    (w): Webhook => ({
+      webhookId: w.webhook_id,
+      url: w.url,
+      events: w.event
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean) as SubscribableEvent[],
+      description: w.description ?? '',
+      storeLog: w.store_log.toLowerCase() === 'enable',
+      key: w.key,
+      createdAt: w.create_date,
+    }),
+  )
+
+const infoWire = z
+  .looseObject({
+    webhook_data: z.looseObject({
+      last_success: seconds,
+      total_event: numeric.optional().default(0),
+    }),
+  })
+  .transform((r) => r.webhook_data)
+
+const envelope = z.discriminatedUnion('status', [
+  z.looseObject({ status: z.literal('success') }),
+  z.looseObject({
+    status: z.literal('error'),
+    code: numeric.optional().default(-1),
+    name: z.string(),
+    message: z.string().optional().default(''),
+  }),
+])
+
+/** The documented `listWebhook` example single-quotes a value; be lenient about that one quirk. */
+function parseLenient(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    const fixed = text.replace(/:\s*'([^'"\\\n]*)'/g, ':"$1"')
+    if (fixed === text) throw error
+    return JSON.parse(fixed)
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The management API, typed.
+ *
+ * @example
+ * const client = createClient({ ownerId: process.env.SENDCLEAN_OWNER_ID!, token: process.env.SENDCLEAN_TOKEN! })
+ * await client.addWebhook({ url: 'https://example.com/webhooks/sendclean', events: ['hard_bounce', 'spam'] })
+ * const [hook] = await client.listWebhooks()
+ */
+export function createClient(options: ClientOptions) {
+  if (!options?.ownerId || !options.token) {
+    throw new TypeError('sendclean-webhooks client: ownerId and token are required')
+  }
+  const baseUrl = (options.baseUrl ?? 'https://api.sendclean.net/v1.0').replace(/\/+$/, '')
+  const doFetch = options.fetch ?? globalThis.fetch
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const retries = options.retries ?? 3
+  const retryDelayMs = options.retryDelayMs ?? 500
+
+  async function attempt(method: string, body: string): Promise<Response> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), timeoutMs)
+    try {
+      return await doFetch(`${baseUrl}/settings/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        signal: controller.signal,
+      })
+    } catch (cause) {
+      if (controller.signal.aborted)
+        throw new TimeoutError(`no answer within ${timeoutMs} ms`, method)
+      // The cause may quote the request; keep only its message, which never holds the body.
+      throw new NetworkError(`request failed (${(cause as Error)?.message ?? 'unknown'})`, method)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function call(
+    method: string,
+    params: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const body = JSON.stringify({
+      owner_id: options.ownerId,
+      token: options.token,
+      ...(options.appDomain ? { SendCleanTES_APP_DOMAIN: options.appDomain } : {}),
+      ...params,
+    })
+    for (let retry = 0; ; retry++) {
+      const res = await attempt(method, body)
+      if (res.status === 429 || res.status >= 500) {
+        await res.body?.cancel()
+        if (retry >= retries) throw new HttpError(method, res.status)
+        const after = Number(res.headers.get('retry-after'))
+        const backoff = Math.random() * retryDelayMs * 2 ** retry
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : backoff)
+        continue
+      }
+      if (!res.ok) {
+        await res.body?.cancel()
+        throw new HttpError(method, res.status)
+      }
+      let parsed: unknown
+      try {
+        parsed = parseLenient(await res.text())
+      } catch (cause) {
+        throw new SendCleanApiError('the answer is not JSON', method, { cause })
+      }
+      const result = envelope.safeParse(parsed)
+      if (!result.success) throw new SendCleanApiError('the answer has no valid status', method)
+      const answer = result.data
+      if (answer.status === 'error') {
+        const ErrorClass = ERRORS[answer.name as keyof typeof ERRORS] ?? GeneralError
+        throw new ErrorClass(method, answer.code, answer.message)
+      }
+      return answer
+    }
+  }
+
+  function shape<T>(method: string, schema: z.ZodType<T>, value: unknown): T {
+    const result = schema.safeParse(value)
+    if (!result.success) {
+      throw new SendCleanApiError(`unexpected answer: ${z.prettifyError(result.error)}`, method)
+    }
+    return result.data
+  }
+
+  function wire(input: Partial<WebhookInput>): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    if (input.url !== undefined) out.url = input.url
+    if (input.events !== undefined) out.event = input.events.join(',')
+    if (input.description !== undefined) out.description = input.description
+    if (input.storeLog !== undefined) out.store_log = input.storeLog ? 'Enable' : 'Disable'
+    return out
+  }
+
+  return {
+    /** Register a webhook; SendClean checks the URL answers the handshake first. */
+    async addWebhook(input: WebhookInput): Promise<{ message: string }> {
+      const answer = await call('addWebhook', wire(input))
+      return { message: String(answer.message ?? '') }
+    },
+    async editWebhook(webhookId: string, input: WebhookInput): Promise<{ message: string }> {
+      const answer = await call('editWebhook', { webhook_id: webhookId, ...wire(input) })
+      return { message: String(answer.message ?? '') }
+    },
+    /** SendClean signs with the new key at once: deploy it to the receiver alongside the old one. */
+    async resetWebhookKey(webhookId: string): Promise<{ webhookId: string; key: string }> {
+      const answer = await call('keyResetWebhook', { webhook_id: webhookId })
+      return shape(
+        'keyResetWebhook',
+        z
+          .looseObject({
+            webhook_id: z.union([z.string(), z.number()]).transform(String),
+            key: z.union([z.string(), z.number()]).transform(String),
+          })
+          .transform((a) => ({ webhookId: a.webhook_id, key: a.key })),
+        answer,
+      )
+    },
+    async listWebhooks(): Promise<Webhook[]> {
+      const answer = await call('listWebhook', {})
+      return shape('listWebhook', z.array(webhookWire), answer.webhook_list ?? [])
+    },
+    async deleteWebhook(webhookId: string): Promise<{ message: string }> {
+      const answer = await call('deleteWebhook', { webhook_id: webhookId })
+      return { message: String(answer.message ?? '') }
+    },
+    async getWebhook(webhookId: string): Promise<WebhookInfo> {
+      const answer = await call('getWebhookInfo', { webhook_id: webhookId })
+      const base = shape('getWebhookInfo', webhookWire, (answer.webhook_data as object) ?? {})
+      const extra = shape('getWebhookInfo', infoWire, answer)
+      return { ...base, lastSuccess: extra.last_success, totalEvents: extra.total_event }
+    },
+  }
+}
+
+export type SendCleanClient = ReturnType<typeof createClient>

@@ -1,0 +1,169 @@
+import { execFile, spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort } from '../scripts/run-example.js'
+import { createClient } from '../src/client.js'
+import { FIELD, formDelivery, KEY, URL_REGISTERED } from './support/fixtures.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'sendclean-cli-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bin/cli.ts', ...args],
+      { cwd: root },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr })
+      },
+    )
+  })
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+describe('sendclean-webhooks CLI', () => {
+  it('prints help, and exits 2 on a bad command or flag', async () => {
+    expect(await cli('help')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('trigger <event...>'),
+    })
+    const bad = await cli('frobnicate')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('unknown command "frobnicate"')
+    expect((await cli('sign', '--nope')).code).toBe(2)
+    expect((await cli('trigger', 'send', '--key', 'k')).stderr).toContain('--url is required')
+  })
+
+  it('sign prints the SPEC §3 signature of a form body', async () => {
+    const { body, signature } = formDelivery()
+    const res = await cli(
+      'sign',
+      '--url',
+      URL_REGISTERED,
+      '--key',
+      KEY,
+      '--body-file',
+      file('body.txt', body),
+    )
+    expect(res).toMatchObject({ code: 0, stdout: `${signature}\n` })
+    const json = await cli('sign', '--json', '--url', URL_REGISTERED, '--key', KEY, '--body', '[]')
+    expect(json.stdout.trim()).toBe(
+      createHmac('sha1', KEY).update(`${URL_REGISTERED}[]`).digest('base64'),
+    )
+  })
+
+  it('verify checks a captured request', async () => {
+    const { body, signature } = formDelivery()
+    const bodyFile = file('captured.txt', body)
+    const headers = file(
+      'headers.txt',
+      `Content-Type: application/x-www-form-urlencoded\nX-SendCleanTES-Signature: ${signature}\n`,
+    )
+    const good = await cli(
+      'verify',
+      '--url',
+      URL_REGISTERED,
+      '--key',
+      'old',
+      '--key',
+      KEY,
+      '--headers-file',
+      headers,
+      '--body-file',
+      bodyFile,
+    )
+    expect(good).toMatchObject({ code: 0, stdout: expect.stringContaining('verified') })
+    const bad = await cli(
+      'verify',
+      '--url',
+      URL_REGISTERED,
+      '--key',
+      'wrong',
+      '--headers-file',
+      headers,
+      '--body-file',
+      bodyFile,
+    )
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('refused (401)')
+  })
+
+  it('trigger delivers signed batches that an independent verifier accepts', async () => {
+    const received: string[] = []
+    const server: Server = createServer(async (req, res) => {
+      let raw = ''
+      for await (const chunk of req) raw += chunk
+      const url = `http://${req.headers.host}${req.url}`
+      const events = new URLSearchParams(raw).get(FIELD) ?? ''
+      const expected = createHmac('sha1', 'cli-key')
+        .update(url + FIELD + events)
+        .digest('base64')
+      const ok = expected === req.headers['x-sendcleantes-signature']
+      if (ok) received.push(...JSON.parse(events).map((e: { event: string }) => e.event))
+      res.statusCode = ok ? 200 : 401
+      res.end(ok ? 'God bless you, SendClean' : 'bad signature')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook?x=1`
+    const res = await cli(
+      'trigger',
+      'click',
+      'spam',
+      '--url',
+      url,
+      '--key',
+      'cli-key',
+      '--count',
+      '3',
+      '--batch',
+      '4',
+    )
+    const refused = await cli('trigger', 'send', '--url', url, '--key', 'wrong-key')
+    server.close()
+    expect(res.code).toBe(0)
+    expect(res.stdout.trim().split('\n')).toEqual([
+      '200 4 event(s): God bless you, SendClean',
+      '200 2 event(s): God bless you, SendClean',
+    ])
+    expect(received).toEqual(['click', 'click', 'click', 'spam', 'spam', 'spam'])
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toContain('401 1 event(s): bad signature')
+  })
+
+  it('emulator serves the management API until SIGTERM', async () => {
+    const port = await freePort()
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bin/cli.ts', 'emulator', '--port', String(port), '--token', 't'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('listening') && resolve()),
+    )
+    const client = createClient({
+      ownerId: 'local-owner',
+      token: 't',
+      baseUrl: `http://127.0.0.1:${port}`,
+    })
+    expect(await client.listWebhooks()).toEqual([])
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  })
+})

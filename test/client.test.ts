@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express from 'express'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createExpressMiddleware } from '../adapters/express.js'
+import { type Emulator, startEmulator } from '../emulator/index.js'
+import {
+  AuthenticationError,
+  createClient,
+  HttpError,
+  NetworkError,
+  TimeoutError,
+  ValidationError,
+} from '../src/client.js'
+
+const OWNER = 'owner-1'
+const TOKEN = 'secret-token-never-shown'
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+describe('client against the emulator', () => {
+  let emulator: Emulator
+  let receiver: Server
+  let hookUrl: string
+  beforeAll(async () => {
+    emulator = await startEmulator({ ownerId: OWNER, token: TOKEN, attempts: 1 })
+    const app = express()
+    app.use('/hook', createExpressMiddleware({ keys: [] }))
+    receiver = createServer(app)
+    hookUrl = `${await listen(receiver)}/hook`
+  })
+  afterAll(async () => {
+    await emulator.close()
+    receiver.close()
+  })
+
+  const client = () =>
+    createClient({ ownerId: OWNER, token: TOKEN, baseUrl: `${emulator.url}/v1.0` })
+
+  it('adds, lists, edits, resets, inspects and deletes a webhook', async () => {
+    const api = client()
+    expect(
+      await api.addWebhook({
+        url: hookUrl,
+        events: ['hard_bounce', 'spam'],
+        description: 'bounces',
+        storeLog: true,
+      }),
+    ).toEqual({
+      message: 'Webhook Added',
+    })
+    const [hook] = await api.listWebhooks()
+    expect(hook).toMatchObject({
+      url: hookUrl,
+      events: ['hard_bounce', 'spam'],
+      description: 'bounces',
+      storeLog: true,
+    })
+    expect(hook?.key).toMatch(/^[\w-]{22}$/)
+    expect(hook?.createdAt).toBeInstanceOf(Date)
+    const id = hook?.webhookId as string
+
+    await api.editWebhook(id, { url: `${hookUrl}?v=2`, events: ['open'], storeLog: false })
+    const info = await api.getWebhook(id)
+    expect(info).toMatchObject({
+      url: `${hookUrl}?v=2`,
+      events: ['open'],
+      storeLog: false,
+      totalEvents: 0,
+      lastSuccess: null,
+    })
+
+    const reset = await api.resetWebhookKey(id)
+    expect(reset.webhookId).toBe(id)
+    expect(reset.key).not.toBe(hook?.key)
+    expect((await api.getWebhook(id)).key).toBe(reset.key)
+
+    await api.deleteWebhook(id)
+    expect(await api.listWebhooks()).toEqual([])
+  })
+
+  it('turns error answers into typed errors, without the token', async () => {
+    const wrong = createClient({ ownerId: OWNER, token: 'nope', baseUrl: emulator.url })
+    const auth = await wrong.listWebhooks().catch((e: unknown) => e)
+    expect(auth).toBeInstanceOf(AuthenticationError)
+    expect(auth).toMatchObject({ code: -1, apiMessage: 'Token MissMatch' })
+
+    const invalid = await client()
+      .getWebhook('does-not-exist')
+      .catch((e: unknown) => e)
+    expect(invalid).toBeInstanceOf(ValidationError)
+    expect(String((invalid as Error).message)).not.toContain(TOKEN)
+  })
+
+  it('refuses a URL that does not answer the handshake', async () => {
+    const other = createServer((_req, res) => res.end('hello'))
+    const url = await listen(other)
+    const error = await client()
+      .addWebhook({ url })
+      .catch((e: unknown) => e)
+    other.close()
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as Error).message).toContain('God bless you, SendClean')
+    expect(await client().listWebhooks()).toEqual([])
+  })
+})
+
+describe('client transport', () => {
+  let server: Server | undefined
+  afterEach(() => server?.close())
+
+  async function serve(
+    handler: (n: number, body: string) => [number, string, Record<string, string>?],
+  ) {
+    let n = 0
+    server = createServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      const [status, text, headers] = handler(++n, body)
+      res.writeHead(status, { 'content-type': 'application/json', ...headers })
+      res.end(text)
+    })
+    return { base: await listen(server), calls: () => n }
+  }
+
+  it('retries 429 and 5xx with backoff, then succeeds', async () => {
+    const { base, calls } = await serve((n) =>
+      n === 1
+        ? [429, '{}']
+        : n === 2
+          ? [503, 'busy']
+          : [200, '{"status":"success","webhook_list":[]}'],
+    )
+    const api = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, retryDelayMs: 1 })
+    expect(await api.listWebhooks()).toEqual([])
+    expect(calls()).toBe(3)
+  })
+
+  it('gives up after the bounded retries with an HttpError', async () => {
+    const { base, calls } = await serve(() => [429, '{}', { 'retry-after': '0' }])
+    const api = createClient({
+      ownerId: OWNER,
+      token: TOKEN,
+      baseUrl: base,
+      retries: 2,
+      retryDelayMs: 1,
+    })
+    const error = await api.listWebhooks().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(HttpError)
+    expect(error).toMatchObject({ status: 429 })
+    expect(calls()).toBe(3)
+  })
+
+  it('sends owner, token and the app domain in the JSON body', async () => {
+    let seen: Record<string, unknown> = {}
+    const { base } = await serve((_n, body) => {
+      seen = JSON.parse(body)
+      return [200, '{"status":"success","message":"Webhook Deleted"}']
+    })
+    const api = createClient({
+      ownerId: OWNER,
+      token: TOKEN,
+      baseUrl: base,
+      appDomain: 'mail.example.com',
+    })
+    await api.deleteWebhook('42')
+    expect(seen).toEqual({
+      owner_id: OWNER,
+      token: TOKEN,
+      SendCleanTES_APP_DOMAIN: 'mail.example.com',
+      webhook_id: '42',
+    })
+  })
+
+  it("parses the documentation's listWebhook example, quirks and all", async () => {
+    const seed = readFileSync(
+      new URL('../../shared/seed/sendclean-webhook-calls.txt', import.meta.url),
+      'utf8',
+    )
+    const start = seed.indexOf('{\n"status": "success",\n"webhook_list"')
+    const end = seed.indexOf('\n{\n"status": "error"', start)
+    const example = seed.slice(start, end)
+    const { base } = await serve(() => [200, example])
+    const hooks = await createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base }).listWebhooks()
+    expect(hooks.map((h) => h.webhookId)).toEqual([
+      '424353445757557577457',
+      '424353120757587577493',
+    ])
+    expect(hooks[0]).toMatchObject({ events: ['open', 'click'], key: 'cgvddgrsd', storeLog: true })
+    expect(hooks[0]?.createdAt).toEqual(new Date(754453534 * 1000))
+    expect(hooks[1]?.storeLog).toBe(false)
+  })
+
+  it("parses the documentation's getWebhookInfo example", async () => {
+    const example = readFileSync(
+      new URL('fixtures/get-webhook-info-response.json', import.meta.url),
+      'utf8',
+    )
+    const { base } = await serve(() => [200, example])
+    const info = await createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base }).getWebhook(
+      '405602261459333060372',
+    )
+    expect(info).toMatchObject({
+      webhookId: '405602261459333060372',
+      events: ['open'],
+      key: 'aVLnPysvkKUU95AFrb47Zr',
+      totalEvents: 23,
+      lastSuccess: new Date(1459366666 * 1000),
+      createdAt: new Date(1459333060 * 1000),
+    })
+  })
+
+  it('reports timeouts and network failures distinctly', async () => {
+    server = createServer(() => {})
+    const base = await listen(server)
+    const slow = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, timeoutMs: 50 })
+    expect(await slow.listWebhooks().catch((e: unknown) => e)).toBeInstanceOf(TimeoutError)
+    server.closeAllConnections()
+    const down = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: 'http://127.0.0.1:1' })
+    const error = await down.listWebhooks().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NetworkError)
+    expect((error as Error).message).not.toContain(TOKEN)
+  })
+})
