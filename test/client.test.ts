@@ -177,13 +177,10 @@ describe('client transport', () => {
   })
 
   it("parses the documentation's listWebhook example, quirks and all", async () => {
-    const seed = readFileSync(
-      new URL('../../shared/seed/sendclean-webhook-calls.txt', import.meta.url),
+    const example = readFileSync(
+      new URL('fixtures/list-webhook-response.txt', import.meta.url),
       'utf8',
     )
-    const start = seed.indexOf('{\n"status": "success",\n"webhook_list"')
-    const end = seed.indexOf('\n{\n"status": "error"', start)
-    const example = seed.slice(start, end)
     const { base } = await serve(() => [200, example])
     const hooks = await createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base }).listWebhooks()
     expect(hooks.map((h) => h.webhookId)).toEqual([
