@@ -58,7 +58,7 @@ export function createExpressMiddleware(
         body: body(req),
         context: { req, res },
       })
-      writeNodeResponse(res, response)
+      writeNodeResponse(req, res, response)
     } catch (error) {
       next(error)
     }

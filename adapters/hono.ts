@@ -38,7 +38,7 @@ export function createHonoHandler<E extends Env = Env>(
     const request = fromWebRequest(c.req.raw, c)
     // An earlier middleware read the body through c.req: Hono keeps a copy, use it.
     if (c.req.raw.bodyUsed) {
-      request.body = async (limit) => {
+      request.body = async (limit: number) => {
         const bytes = new Uint8Array(await c.req.arrayBuffer())
         if (bytes.length > limit) throw tooLarge(limit)
         return bytes

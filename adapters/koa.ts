@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa'
 import { attachOn, createReceiver, type On, type ReceiverOptions } from '../src/index.js'
-import { headerReader, nodeBody, requestUrl } from './node.js'
+import { closeIfUnread, headerReader, nodeBody, requestUrl } from './node.js'
 
 export interface KoaOptions extends ReceiverOptions<Context> {
   /** Only answer this path; other requests go to the next middleware. Leave out under @koa/router. */
@@ -48,7 +48,7 @@ export function createKoaMiddleware(options: KoaOptions): KoaMiddleware {
     // Body before status: Koa turns a null body (HEAD) into 204 unless the status comes after.
     ctx.body = response.body === '' ? null : response.body
     ctx.status = response.status
-    ctx.set(response.headers)
+    ctx.set({ ...response.headers, ...closeIfUnread(ctx.req) })
   }) as KoaMiddleware
   return attachOn<KoaMiddleware>(middleware, receiver)
 }

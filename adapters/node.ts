@@ -30,7 +30,11 @@ export type NodeHandler = ((
 ) => Promise<void>) & { on: On<NodeContext, NodeHandler> }
 
 /** Read a Node request body, up to `limit` bytes; past it, the rest is drained and a 413 error thrown. */
-export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+export function readNodeBody(
+  req: IncomingMessage,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let total = 0
@@ -39,6 +43,13 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
       req.off('end', onEnd)
       req.off('error', onError)
       req.off('close', onClose)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    const onAbort = () => {
+      cleanup()
+      // Stop buffering; the response carries `connection: close`, which ends the socket.
+      req.resume()
+      reject(signal?.reason)
     }
     const onData = (chunk: Buffer) => {
       total += chunk.length
@@ -67,6 +78,7 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
     req.on('end', onEnd)
     req.on('error', onError)
     req.on('close', onClose)
+    signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
 
@@ -75,7 +87,9 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
  * (`parsed`), with `hint` saying how to keep the raw body.
  */
 export function nodeBody(req: IncomingMessage, parsed: unknown, hint?: string): RequestBody {
-  if (!req.readableDidRead && !req.readableEnded) return (limit) => readNodeBody(req, limit)
+  if (!req.readableDidRead && !req.readableEnded) {
+    return (limit, signal) => readNodeBody(req, limit, signal)
+  }
   return new ParsedBody(parsed, hint)
 }
 
@@ -94,8 +108,17 @@ export function headerReader(req: IncomingMessage): HeaderReader {
   }
 }
 
-export function writeNodeResponse(res: ServerResponse, response: WebhookResponse): void {
-  res.writeHead(response.status, response.headers)
+/** Headers to add when the request body was not read to its end (413, 408): close the connection. */
+export function closeIfUnread(req: IncomingMessage): Record<string, string> {
+  return req.complete ? {} : { connection: 'close' }
+}
+
+export function writeNodeResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: WebhookResponse,
+): void {
+  res.writeHead(response.status, { ...response.headers, ...closeIfUnread(req) })
   res.end(response.body)
 }
 
@@ -116,7 +139,7 @@ export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
   const handler = (async (req, res, next) => {
     if (path !== undefined && (req.url ?? '/').split('?')[0] !== path) {
       if (next) return next()
-      writeNodeResponse(res, {
+      writeNodeResponse(req, res, {
         status: 404,
         headers: { 'content-type': 'text/plain' },
         body: 'Not Found',
@@ -130,7 +153,7 @@ export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
       body: nodeBody(req, (req as { body?: unknown }).body),
       context: { req, res },
     })
-    writeNodeResponse(res, response)
+    writeNodeResponse(req, res, response)
   }) as NodeHandler
   return attachOn<NodeHandler>(handler, receiver)
 }

@@ -13,6 +13,9 @@ export type WebhookErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'METHOD_NOT_ALLOWED'
   | 'HANDLER_FAILED'
+  | 'HANDLER_TIMEOUT'
+  | 'BODY_TIMEOUT'
+  | 'STORE_FAILED'
   | 'INTERNAL_ERROR'
 
 const STATUS: Record<WebhookErrorCode, number> = {
@@ -26,6 +29,9 @@ const STATUS: Record<WebhookErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   METHOD_NOT_ALLOWED: 405,
   HANDLER_FAILED: 500,
+  HANDLER_TIMEOUT: 503,
+  BODY_TIMEOUT: 408,
+  STORE_FAILED: 503,
   INTERNAL_ERROR: 500,
 }
 
@@ -72,22 +78,28 @@ export class RequestError extends WebhookError {
   override name = 'RequestError'
 }
 
-/** A handler threw or rejected; the batch is answered 500 so SendClean retries it. */
+/**
+ * A handler threw (`HANDLER_FAILED`, 500) or the batch's handlers outlived `handlerTimeoutMs`
+ * (`HANDLER_TIMEOUT`, 503). Either way the batch is not acknowledged, so SendClean retries it.
+ */
 export class HandlerError extends WebhookError {
   override name = 'HandlerError'
-  /** The event whose handler failed. */
+  /** The event whose handler failed or was running. */
   readonly event: unknown
   /** The event's position in its batch (0-based). */
   readonly index: number
 
-  constructor(event: unknown, index: number, cause: unknown) {
-    const type =
-      typeof (event as { event?: unknown })?.event === 'string'
-        ? (event as { event: string }).event
-        : 'unknown'
+  constructor(
+    event: unknown,
+    index: number,
+    cause: unknown,
+    code: 'HANDLER_FAILED' | 'HANDLER_TIMEOUT' = 'HANDLER_FAILED',
+  ) {
+    const type = (event as { event?: unknown })?.event
+    const what = code === 'HANDLER_TIMEOUT' ? 'timed out' : 'failed'
     super(
-      'HANDLER_FAILED',
-      `the handler for event ${index} (${type}) failed; the batch was not acknowledged, so SendClean will retry it`,
+      code,
+      `the handler for event ${index} (${typeof type === 'string' ? type : 'unknown'}) ${what}; the batch was not acknowledged, so SendClean will retry it`,
       { cause },
     )
     this.event = event
@@ -95,11 +107,18 @@ export class HandlerError extends WebhookError {
   }
 }
 
-/** Something outside the request failed (a key or URL resolver threw); answered 500. */
+/**
+ * Something outside the request failed: a key or URL resolver threw (`INTERNAL_ERROR`, 500), or
+ * the idempotency store did (`STORE_FAILED`, 503).
+ */
 export class InternalError extends WebhookError {
   override name = 'InternalError'
-  constructor(message: string, cause: unknown) {
-    super('INTERNAL_ERROR', message, { cause })
+  constructor(
+    message: string,
+    cause: unknown,
+    code: 'INTERNAL_ERROR' | 'STORE_FAILED' = 'INTERNAL_ERROR',
+  ) {
+    super(code, message, { cause })
   }
 }
 

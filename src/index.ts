@@ -35,6 +35,13 @@ export {
 } from './events.js'
 export { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
 export { attachOn, type Handler, type HandlerMap, type On } from './handlers.js'
+export {
+  type EventOutcome,
+  type IdempotencyStore,
+  memoryStore,
+  type RedisLike,
+  redisStore,
+} from './idempotency.js'
 export { type BodyReader, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
 export {
   createReceiver,

@@ -15,8 +15,11 @@ export class ParsedBody {
   ) {}
 }
 
-/** Reads the body itself, failing with a 413 {@link RequestError} past `limit` bytes. */
-export type BodyReader = (limit: number) => Promise<Uint8Array>
+/**
+ * Reads the body itself: fails with a 413 {@link RequestError} past `limit` bytes, and stops
+ * (releasing the stream) when `signal` aborts, which the core does after its body timeout.
+ */
+export type BodyReader = (limit: number, signal: AbortSignal) => Promise<Uint8Array>
 
 /**
  * A request body, in any form an adapter has it: raw bytes or text, a stream not read yet,
@@ -50,8 +53,13 @@ export function concat(chunks: Uint8Array[], total: number): Uint8Array {
   return out
 }
 
-async function readStream(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+async function readStream(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
   const reader = stream.getReader()
+  signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true })
   const chunks: Uint8Array[] = []
   let total = 0
   for (;;) {
@@ -67,16 +75,44 @@ async function readStream(stream: ReadableStream<Uint8Array>, limit: number): Pr
   return concat(chunks, total)
 }
 
-/** The body as bytes (or the parsed value), never more than `limit` bytes. */
-export async function readBody(body: RequestBody, limit: number): Promise<Uint8Array | ParsedBody> {
+/** Run `read` for at most `timeoutMs`; past it, abort it and fail with a 408 {@link RequestError}. */
+async function withTimeout(
+  read: (signal: AbortSignal) => Promise<Uint8Array>,
+  timeoutMs: number,
+): Promise<Uint8Array> {
+  const controller = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Reject first: aborting makes the reader reject too, and the race must report the timeout.
+      reject(new RequestError('BODY_TIMEOUT', `the body did not arrive within ${timeoutMs} ms`))
+      controller.abort()
+    }, timeoutMs)
+  })
+  const reading = read(controller.signal)
+  // The loser of the race may still reject; that must not surface as an unhandled rejection.
+  reading.catch(() => {})
+  try {
+    return await Promise.race([reading, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The body as bytes (or the parsed value), never more than `limit` bytes nor slower than `timeoutMs`. */
+export async function readBody(
+  body: RequestBody,
+  limit: number,
+  timeoutMs: number,
+): Promise<Uint8Array | ParsedBody> {
   let bytes: Uint8Array
   if (body === null || body === undefined) return new Uint8Array(0)
   if (body instanceof ParsedBody) return body
-  if (typeof body === 'function') return body(limit)
+  if (typeof body === 'function') return withTimeout((signal) => body(limit, signal), timeoutMs)
   if (typeof body === 'string') bytes = encoder.encode(body)
   else if (body instanceof Uint8Array) bytes = body
   else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body)
-  else return readStream(body, limit)
+  else return withTimeout((signal) => readStream(body, limit, signal), timeoutMs)
   if (bytes.length > limit) throw tooLarge(limit)
   return bytes
 }

@@ -14,9 +14,10 @@ import {
   SignatureError,
   WebhookError,
 } from './errors.js'
-import { parseEvent, type WebhookEvent } from './events.js'
+import { eventIdentity, parseEvent, type WebhookEvent } from './events.js'
 import { decodeForm, type FormField } from './form.js'
 import { type HandlerMap, HandlerRegistry, type On } from './handlers.js'
+import type { EventOutcome, IdempotencyStore } from './idempotency.js'
 import { ParsedBody, type RequestBody, readBody, tooLarge } from './read-body.js'
 import { formSignedParts, jsonSignedParts, matchesAnyKey } from './signature.js'
 import { alternativeUrls, forwardedUrl } from './url.js'
@@ -86,11 +87,26 @@ export interface ReceiverOptions<C = unknown> {
   maxBodyBytes?: number
   /** Most events in one batch; more is answered 413. Default 10,000. */
   maxEvents?: number
+  /** The body must arrive within this many ms, else 408. Default 30 s. */
+  bodyTimeoutMs?: number
+  /**
+   * A batch's handlers must finish within this many ms, else 503 (SendClean retries) and the
+   * rest of the batch is not started. Default 30 s. A handler still running is not cancelled.
+   */
+  handlerTimeoutMs?: number
+  /**
+   * Skip events already handled (retries, replays): `store` remembers each event's
+   * {@link eventIdentity} for `ttlMs` (default 72 h) after its handlers succeed.
+   */
+  idempotency?: { store: IdempotencyStore; ttlMs?: number }
   /** Handlers by event type; `on()` adds more. */
   on?: HandlerMap<C>
   /**
    * Called with every error before it is answered (switch on `error.code`). Without it,
    * 5xx errors and URL mismatches are written to `console.error` (never any key).
+   *
+   * For a `HANDLER_FAILED` error, return `'skip'` to give up on that event: the batch goes on,
+   * and the event is recorded as skipped in the idempotency store (when there is one).
    */
   onError?: (error: WebhookError, context: C) => unknown
 }
@@ -103,6 +119,8 @@ interface Batch {
 }
 
 const TEXT = 'text/plain; charset=utf-8'
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_IDEMPOTENCY_TTL_MS = 72 * 60 * 60 * 1000
 const utf8 = new TextDecoder()
 const encoder = new TextEncoder()
 const EMPTY_ARRAY = /^\s*\[\s*\]\s*$/
@@ -185,7 +203,13 @@ export class Receiver<C = unknown> {
   /** Largest body accepted, in bytes. */
   readonly maxBodyBytes: number
   readonly #maxEvents: number
+  readonly #bodyTimeoutMs: number
+  readonly #handlerTimeoutMs: number
+  readonly #store: IdempotencyStore | undefined
+  readonly #ttlMs: number
   readonly #onError: ReceiverOptions<C>['onError']
+  /** Errors already passed to the hook (handler failures are reported where they happen). */
+  readonly #reported = new WeakSet<WebhookError>()
   readonly #handlers = new HandlerRegistry<C>()
 
   constructor(options: ReceiverOptions<C>) {
@@ -225,6 +249,29 @@ export class Receiver<C = unknown> {
       DEFAULT_MAX_BODY_BYTES,
     )
     this.#maxEvents = positiveInteger(options.maxEvents, 'maxEvents', DEFAULT_MAX_EVENTS)
+    this.#bodyTimeoutMs = positiveInteger(
+      options.bodyTimeoutMs,
+      'bodyTimeoutMs',
+      DEFAULT_TIMEOUT_MS,
+    )
+    this.#handlerTimeoutMs = positiveInteger(
+      options.handlerTimeoutMs,
+      'handlerTimeoutMs',
+      DEFAULT_TIMEOUT_MS,
+    )
+    const { idempotency } = options
+    if (idempotency !== undefined) {
+      const store = idempotency?.store
+      if (typeof store?.has !== 'function' || typeof store.mark !== 'function') {
+        throw new ConfigurationError('`idempotency.store` must have has() and mark()')
+      }
+    }
+    this.#store = idempotency?.store
+    this.#ttlMs = positiveInteger(
+      idempotency?.ttlMs,
+      'idempotency.ttlMs',
+      DEFAULT_IDEMPOTENCY_TTL_MS,
+    )
     this.#onError = options.onError
     this.#handlers.addMap(options.on)
     this.on = ((types: string | readonly string[], handler: unknown) => {
@@ -242,21 +289,24 @@ export class Receiver<C = unknown> {
         caught instanceof WebhookError
           ? caught
           : new InternalError('unexpected failure while handling the request', caught)
-      await this.#report(error, request.context)
+      if (!this.#reported.has(error)) await this.#report(error, request.context)
       return errorResponse(error)
     }
   }
 
-  async #report(error: WebhookError, context: C): Promise<void> {
+  /** Tell the error hook (or the default log); returns what the hook returned. */
+  async #report(error: WebhookError, context: C): Promise<unknown> {
+    this.#reported.add(error)
     if (this.#onError) {
       try {
-        await this.#onError(error, context)
+        return await this.#onError(error, context)
       } catch {
         // An error hook that fails must not change the answer SendClean gets.
+        return undefined
       }
-    } else if (error.status >= 500 || error.code === 'URL_MISMATCH') {
-      console.error(error.message)
     }
+    if (error.status >= 500 || error.code === 'URL_MISMATCH') console.error(error.message)
+    return undefined
   }
 
   async #handle(request: WebhookRequest<C>): Promise<WebhookResponse> {
@@ -279,7 +329,7 @@ export class Receiver<C = unknown> {
     const length = headers.get('content-length')
     if (length && Number(length) > this.maxBodyBytes) throw tooLarge(this.maxBodyBytes)
 
-    const body = await readBody(request.body, this.maxBodyBytes)
+    const body = await readBody(request.body, this.maxBodyBytes, this.#bodyTimeoutMs)
     const batch = this.#decode(body, headers.get('content-type'))
     if (!batch) return handshake(false)
 
@@ -447,16 +497,65 @@ export class Receiver<C = unknown> {
       if (!result.ok) throw malformed(`event ${i} ${result.message}`)
       events[i] = result.event
     }
+
+    const state = { index: 0, timedOut: false }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        state.timedOut = true
+        const i = state.index
+        reject(new HandlerError(events[i], i, undefined, 'HANDLER_TIMEOUT'))
+      }, this.#handlerTimeoutMs)
+    })
+    const running = this.#run(events, context, state)
+    running.catch(() => {})
+    try {
+      await Promise.race([running, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #run(
+    events: WebhookEvent[],
+    context: C,
+    state: { index: number; timedOut: boolean },
+  ): Promise<void> {
     const any = this.#handlers.of('*')
+    const store = this.#store
     for (let i = 0; i < events.length; i++) {
+      // After a timeout the batch has been answered 503: start nothing more.
+      if (state.timedOut) return
+      state.index = i
       const event = events[i] as WebhookEvent
+      const key = store ? eventIdentity(event) : ''
+      if (store && (await this.#storeCall(() => store.has(key)))) continue
+
       const own = this.#handlers.of(event.event)
+      let outcome: EventOutcome = 'handled'
       try {
         if (own) for (const handler of own) await handler(event as never, context)
         if (any) for (const handler of any) await handler(event as never, context)
       } catch (cause) {
-        throw new HandlerError(event, i, cause)
+        if (state.timedOut) return
+        const error = new HandlerError(event, i, cause)
+        if ((await this.#report(error, context)) !== 'skip') throw error
+        outcome = 'skipped'
       }
+      if (store && !state.timedOut)
+        await this.#storeCall(() => store.mark(key, this.#ttlMs, outcome))
+    }
+  }
+
+  async #storeCall<T>(call: () => T | Promise<T>): Promise<T> {
+    try {
+      return await call()
+    } catch (cause) {
+      throw new InternalError(
+        'the idempotency store failed; the batch was not acknowledged',
+        cause,
+        'STORE_FAILED',
+      )
     }
   }
 }

@@ -5,6 +5,7 @@ import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createExpressMiddleware, type ExpressContext } from '../adapters/express.js'
 import { HANDSHAKE_BODY, type ReceiverOptions, type WebhookError } from '../src/index.js'
+import { badInputMatrix } from './support/bad-input-matrix.js'
 import {
   FORM,
   formDelivery,
@@ -25,6 +26,7 @@ const mount = (options: ReceiverOptions<ExpressContext>, before: express.Request
 
 describe('Express adapter', () => {
   specMatrix((options) => mount(options))
+  badInputMatrix((options) => mount(options))
 
   it('verifies after express.urlencoded() from the parsed fields', async () => {
     const { body, signature } = formDelivery()

@@ -3,18 +3,22 @@ import { Hono } from 'hono'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { createHonoHandler } from '../adapters/hono.js'
-import { HANDSHAKE_BODY } from '../src/index.js'
+import { HANDSHAKE_BODY, type ReceiverOptions } from '../src/index.js'
+import { badInputMatrix } from './support/bad-input-matrix.js'
 import { FORM, formDelivery, KEY, SIGNATURE_HEADER, URL_REGISTERED } from './support/fixtures.js'
 import { PATH, specMatrix } from './support/spec-matrix.js'
 
 type E = { Variables: { tenant: string }; Bindings: { SENDCLEAN_WEBHOOK_KEY: string } }
 
 describe('Hono adapter', () => {
-  specMatrix((options) => {
+  // biome-ignore lint/suspicious/noExplicitAny: the matrix passes options for any context
+  const mountHono = (options: ReceiverOptions<any>) => {
     const app = new Hono()
     app.all(PATH, createHonoHandler(options))
     return createAdaptorServer({ fetch: app.fetch }) as never
-  })
+  }
+  specMatrix(mountHono)
+  badInputMatrix(mountHono)
 
   it('reads keys from c.env and gives handlers a typed c (Workers-style app.request)', async () => {
     const seen: string[] = []

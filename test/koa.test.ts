@@ -6,6 +6,7 @@ import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { createKoaMiddleware } from '../adapters/koa.js'
 import type { ReceiverOptions, WebhookError } from '../src/index.js'
+import { badInputMatrix } from './support/bad-input-matrix.js'
 import {
   FORM,
   formDelivery,
@@ -29,6 +30,7 @@ const mount = (options: ReceiverOptions<Context>, before: Koa.Middleware[] = [])
 
 describe('Koa adapter', () => {
   specMatrix((options) => mount(options))
+  badInputMatrix((options) => mount(options))
 
   it('passes other paths to the next middleware', async () => {
     const res = await request(mount({ keys: KEY })).get('/elsewhere')

@@ -4,11 +4,13 @@ import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { createFetchHandler } from '../adapters/fetch.js'
 import { createNodeHandler } from '../adapters/node.js'
+import { badInputMatrix } from './support/bad-input-matrix.js'
 import { FORM, formDelivery, KEY, SIGNATURE_HEADER, URL_REGISTERED } from './support/fixtures.js'
 import { PATH, specMatrix } from './support/spec-matrix.js'
 
 describe('node:http adapter', () => {
   specMatrix((options) => createServer(createNodeHandler({ ...options, path: PATH })))
+  badInputMatrix((options) => createServer(createNodeHandler({ ...options, path: PATH })))
 
   it('answers 404 off its path, or calls next()', async () => {
     const handler = createNodeHandler({ keys: KEY, path: PATH })
@@ -42,6 +44,7 @@ describe('node:http adapter', () => {
 
 describe('fetch adapter', () => {
   specMatrix((options) => createAdaptorServer({ fetch: createFetchHandler(options) }) as never)
+  badInputMatrix((options) => createAdaptorServer({ fetch: createFetchHandler(options) }) as never)
 
   it('passes the extra arguments (Workers env, ctx) to handlers', async () => {
     const seen: unknown[] = []

@@ -1,0 +1,248 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { createReceiver, signForm, type WebhookRequest } from '../src/index.js'
+
+const URL_ = 'https://example.com/webhooks/sendclean'
+const KEY = 'property-key'
+const SPEC_STATUSES = new Set([200, 400, 401, 405, 408, 413, 415, 500, 503])
+const EVENTS = '[{"event":"x_custom","_id":"m"}]'
+
+const receiver = createReceiver<undefined>({
+  keys: KEY,
+  url: URL_,
+  maxBodyBytes: 64 * 1024,
+  bodyTimeoutMs: 1000,
+  handlerTimeoutMs: 1000,
+  onError: () => {},
+  on: { '*': () => {} },
+})
+
+/** Resolve within `ms` or fail: "never hangs". */
+async function answer(request: WebhookRequest<undefined>, ms = 2000) {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the receiver hung')), ms)
+  })
+  try {
+    return await Promise.race([receiver.handle(request), hang])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const nasty = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'SendCleantes_events',
+    'a_events',
+    '%',
+    '+',
+    '&',
+    '=',
+  ),
+)
+const contentType = fc.oneof(
+  fc.constantFrom(
+    'application/x-www-form-urlencoded',
+    'application/x-www-form-urlencoded; charset=utf-8',
+    'application/json',
+    'application/vnd.api+json',
+    'text/plain',
+    'multipart/form-data; boundary=x',
+    '',
+  ),
+  fc.string(),
+)
+const jsonish = fc.oneof(
+  fc.json(),
+  fc.jsonValue().map((v) => JSON.stringify([v])),
+  fc.integer({ min: 1, max: 3000 }).map((d) => `${'['.repeat(d)}${']'.repeat(d)}`),
+  fc.constant('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}'),
+  fc.constant('[{"__proto__":{"event":"send"},"event":"spam"}]'),
+)
+const body = fc.oneof(
+  fc.uint8Array({ maxLength: 2048 }),
+  fc.string({ maxLength: 2048 }),
+  jsonish,
+  fc.tuple(nasty, jsonish).map(([name, value]) => new URLSearchParams([[name, value]]).toString()),
+  fc
+    .array(fc.tuple(nasty, nasty), { maxLength: 5 })
+    .map((pairs) => new URLSearchParams(pairs).toString()),
+  fc.uint8Array({ maxLength: 2048 }).map((bytes) => {
+    const chunks = [bytes.subarray(0, bytes.length / 2), bytes.subarray(bytes.length / 2)]
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift()
+        if (next) controller.enqueue(next)
+        else controller.close()
+      },
+    })
+  }),
+  fc.constant(new Uint8Array(70 * 1024)),
+)
+
+describe('the core under arbitrary requests', () => {
+  it('answers a SPEC §5 status and never throws, rejects or hangs', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'post'),
+          fc.string(),
+        ),
+        contentType,
+        fc.dictionary(
+          fc.constantFrom(
+            'content-encoding',
+            'content-length',
+            'x-sendcleantes-signature',
+            'x-forwarded-host',
+          ),
+          fc.string(),
+        ),
+        body,
+        async (method, type, extra, payload) => {
+          const headers = new Headers()
+          for (const [name, value] of Object.entries({ ...extra, 'content-type': type })) {
+            try {
+              headers.set(name, value)
+            } catch {
+              // Not a valid header value: an HTTP server would not deliver it either.
+            }
+          }
+          const res = await answer({
+            method,
+            url: URL_,
+            headers,
+            body: payload,
+            context: undefined,
+          })
+          expect(SPEC_STATUSES.has(res.status), `${res.status} ${res.body}`).toBe(true)
+          expect(res.body).not.toContain(KEY)
+        },
+      ),
+      { numRuns: 400 },
+    )
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('answers signed batches of arbitrary JSON with 200, 400 or 413 only', async () => {
+    await fc.assert(
+      fc.asyncProperty(jsonish, async (events) => {
+        const signature = await signForm({
+          key: KEY,
+          url: URL_,
+          fields: { SendCleantes_events: events },
+        })
+        const res = await answer({
+          method: 'POST',
+          url: URL_,
+          headers: new Headers({
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-sendcleantes-signature': signature,
+          }),
+          body: new URLSearchParams({ SendCleantes_events: events }).toString(),
+          context: undefined,
+        })
+        expect([200, 400, 413]).toContain(res.status)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+// Field names that are not events fields, unique, and any text at all as values.
+const name = fc
+  .string({ minLength: 1, maxLength: 12 })
+  .filter((n) => !n.toLowerCase().endsWith('_events'))
+const fields = fc.uniqueArray(fc.tuple(name, fc.string({ maxLength: 40 })), {
+  selector: ([n]) => n,
+  maxLength: 4,
+})
+const special = fc.constantFrom(
+  '',
+  '+',
+  '&',
+  '=',
+  '%',
+  '%2B',
+  'a b',
+  'ü',
+  '日本',
+  '😀',
+  '\u0000',
+  '\r\n',
+)
+const value = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  special,
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+)
+
+function request(form: Array<[string, string]>, signature: string): WebhookRequest<undefined> {
+  return {
+    method: 'POST',
+    url: URL_,
+    headers: new Headers({
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-sendcleantes-signature': signature,
+    }),
+    body: new URLSearchParams(form).toString(),
+    context: undefined,
+  }
+}
+
+describe('signatures', () => {
+  it('sign then verify round-trips for arbitrary field names and values', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(name, value), { selector: ([n]) => n, maxLength: 4 }),
+        async (extra) => {
+          const form: Array<[string, string]> = [...extra, ['SendCleantes_events', EVENTS]]
+          const signature = await signForm({ key: KEY, url: URL_, fields: form })
+          const res = await answer(request(form, signature))
+          expect(res.status, res.body).toBe(200)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('verifies only when key, URL and every field are exactly those signed', async () => {
+    const change = fc.oneof(
+      fc.record({ what: fc.constant('key' as const), to: fc.string({ minLength: 1 }) }),
+      fc.record({ what: fc.constant('url' as const), to: fc.string({ minLength: 1 }) }),
+      fc.record({ what: fc.constant('name' as const), to: name }),
+      fc.record({ what: fc.constant('value' as const), to: fc.string() }),
+    )
+    await fc.assert(
+      fc.asyncProperty(fields, change, fc.nat(), async (extra, { what, to }, pick) => {
+        const form: Array<[string, string]> = [...extra, ['SendCleantes_events', EVENTS]]
+        let key = KEY
+        let url = URL_
+        const signedForm = form.map(([n, v]) => [n, v] as [string, string])
+        const i = pick % signedForm.length
+        const target = signedForm[i] as [string, string]
+        if (what === 'key') key = KEY + to
+        if (what === 'url') url = URL_ + to
+        if (what === 'name' && target[0] !== 'SendCleantes_events') {
+          if (form.some(([n]) => n === to)) return
+          target[0] = to
+        }
+        if (what === 'value') {
+          if (target[1] === to) return
+          target[1] = to
+        }
+        if (what === 'name' && target[0] === 'SendCleantes_events') return
+        const signature = await signForm({ key, url, fields: signedForm })
+        // What arrives is the original form; the signature was made over something else.
+        const res = await answer(request(form, signature))
+        expect(res.status, `${what} changed: ${res.body}`).toBe(401)
+      }),
+      { numRuns: 400 },
+    )
+  })
+})

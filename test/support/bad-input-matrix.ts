@@ -1,0 +1,275 @@
+import { request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ReceiverOptions } from '../../src/index.js'
+import {
+  FIELD,
+  FORM,
+  formDelivery,
+  KEY,
+  SEED_EVENTS,
+  SIGNATURE_HEADER,
+  URL_REGISTERED,
+} from './fixtures.js'
+import { type Mount, PATH } from './spec-matrix.js'
+
+interface Raw {
+  headers?: Record<string, string | string[]>
+  /** Body chunks, written in order; `pauseMs` waits between the first and the rest. */
+  chunks?: Array<string | Buffer>
+  pauseMs?: number
+  /** Send Content-Length (default) or chunked. */
+  chunked?: boolean
+}
+
+/** A POST written by hand, so that headers, framing and pacing are exactly as given. */
+function post(base: string, raw: Raw): Promise<{ status: number; text: string }> {
+  const chunks = raw.chunks ?? []
+  const length = chunks.reduce((n, c) => n + Buffer.byteLength(c), 0)
+  const headers: Record<string, string | string[] | number> = { ...raw.headers }
+  if (!raw.chunked && headers['content-length'] === undefined) headers['content-length'] = length
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${PATH}`, { method: 'POST', headers }, (res) => {
+      let text = ''
+      res.on('data', (d) => {
+        text += d
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+    })
+    // The server may answer (413, 408) and close before the whole body is written.
+    req.on('error', (error) =>
+      error.message.includes('EPIPE') || error.message.includes('ECONNRESET')
+        ? undefined
+        : reject(error),
+    )
+    const [first, ...rest] = chunks
+    if (first !== undefined) req.write(first)
+    const finish = () => {
+      for (const chunk of rest) req.write(chunk)
+      req.end()
+    }
+    if (raw.pauseMs) setTimeout(finish, raw.pauseMs)
+    else finish()
+  })
+}
+
+const signed = (events: string) => formDelivery(events)
+const seed = JSON.stringify(SEED_EVENTS)
+
+function deep(depth: number): string {
+  return `${'['.repeat(depth)}${']'.repeat(depth)}`
+}
+
+interface Row {
+  name: string
+  raw: () => Raw
+  status: number
+  options?: Partial<ReceiverOptions<unknown>>
+}
+
+const rows: Row[] = [
+  {
+    name: 'a wrong signature',
+    raw: () => ({
+      headers: {
+        'content-type': FORM,
+        [SIGNATURE_HEADER]: signed(seed.replace('smtp', 'smtq')).signature,
+      },
+      chunks: [signed(seed).body],
+    }),
+    status: 401,
+  },
+  {
+    name: 'no signature',
+    raw: () => ({ headers: { 'content-type': FORM }, chunks: [signed(seed).body] }),
+    status: 401,
+  },
+  {
+    name: 'the signature header twice',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return {
+        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: [signature, signature] },
+        chunks: [body],
+      }
+    },
+    status: 401,
+  },
+  {
+    name: 'a hex digest instead of base64',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return {
+        headers: {
+          'content-type': FORM,
+          [SIGNATURE_HEADER]: Buffer.from(signature, 'base64').toString('hex'),
+        },
+        chunks: [body],
+      }
+    },
+    status: 401,
+  },
+  {
+    name: 'whitespace around the signature (optional whitespace, RFC 9110)',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return {
+        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: `  ${signature}\t` },
+        chunks: [body],
+      }
+    },
+    status: 200,
+  },
+  {
+    name: 'charset=UTF-8 on the content type',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return {
+        headers: { 'content-type': `${FORM}; charset="UTF-8"`, [SIGNATURE_HEADER]: signature },
+        chunks: [body],
+      }
+    },
+    status: 200,
+  },
+  {
+    name: 'charset=iso-8859-1',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return {
+        headers: { 'content-type': `${FORM}; charset=iso-8859-1`, [SIGNATURE_HEADER]: signature },
+        chunks: [body],
+      }
+    },
+    status: 415,
+  },
+  {
+    name: 'Content-Encoding: gzip',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return {
+        headers: {
+          'content-type': FORM,
+          'content-encoding': 'gzip',
+          [SIGNATURE_HEADER]: signature,
+        },
+        chunks: [gzipSync(body)],
+      }
+    },
+    status: 415,
+  },
+  {
+    name: 'a body slower than bodyTimeoutMs',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return {
+        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
+        chunks: [body.slice(0, 100), body.slice(100)],
+        pauseMs: 600,
+      }
+    },
+    options: { bodyTimeoutMs: 150 },
+    status: 408,
+  },
+  {
+    name: 'a body over the limit, announced in Content-Length',
+    raw: () => ({
+      headers: { 'content-type': FORM, 'content-length': '5000000' },
+      chunks: ['x'.repeat(2000)],
+    }),
+    options: { maxBodyBytes: 1000 },
+    status: 413,
+  },
+  {
+    name: 'a body over the limit, chunked',
+    raw: () => ({
+      headers: { 'content-type': FORM },
+      chunks: ['x'.repeat(600), 'x'.repeat(600)],
+      chunked: true,
+    }),
+    options: { maxBodyBytes: 1000 },
+    status: 413,
+  },
+  {
+    name: 'an empty key list',
+    raw: () => {
+      const { body, signature } = signed(seed)
+      return { headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature }, chunks: [body] }
+    },
+    options: { keys: [] },
+    status: 500,
+  },
+  {
+    name: 'events that are not objects',
+    raw: () => {
+      const { body, signature } = signed('[1, "send", null]')
+      return { headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature }, chunks: [body] }
+    },
+    status: 400,
+  },
+  {
+    name: '10,000-deep nesting inside an event (kept as an extra field)',
+    raw: () => {
+      const event = JSON.stringify({ ...SEED_EVENTS[2], extra: 'DEEP' }).replace(
+        '"DEEP"',
+        deep(10_000),
+      )
+      const { body, signature } = signed(`[${event}]`)
+      return { headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature }, chunks: [body] }
+    },
+    status: 200,
+  },
+  {
+    name: '10,000-deep nesting as the batch',
+    raw: () => {
+      const { body, signature } = signed(deep(10_000))
+      return { headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature }, chunks: [body] }
+    },
+    status: 400,
+  },
+  {
+    name: 'a 1,000,000-element array, signed',
+    raw: () => {
+      const { body, signature } = signed(`[${'{},'.repeat(999_999)}{}]`)
+      return { headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature }, chunks: [body] }
+    },
+    status: 413,
+  },
+  {
+    name: 'a 1,000,000-element array, unsigned',
+    raw: () => ({
+      headers: { 'content-type': FORM },
+      chunks: [new URLSearchParams({ [FIELD]: `[${'{},'.repeat(999_999)}{}]` }).toString()],
+    }),
+    status: 401,
+  },
+]
+
+/** The hardening issue's bad-input matrix, through a real HTTP server built by `mount`. */
+export function badInputMatrix(mount: Mount) {
+  describe('bad input over HTTP', () => {
+    const servers = new Map<string, { server: Server; base: string }>()
+    beforeAll(async () => {
+      for (const row of rows) {
+        const server = mount({ keys: KEY, url: URL_REGISTERED, onError: () => {}, ...row.options })
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+        servers.set(row.name, {
+          server,
+          base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        })
+      }
+    })
+    afterAll(() => {
+      for (const { server } of servers.values()) {
+        server.closeAllConnections()
+        server.close()
+      }
+    })
+
+    it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
+      const { base } = servers.get(row.name) as { base: string }
+      const res = await post(base, row.raw())
+      expect(res.status, res.text).toBe(row.status)
+    })
+  })
+}
