@@ -1,0 +1,110 @@
+// One server for the HTTP benchmark: `<framework> <variant>`, where framework is express, koa,
+// hono or node, and variant is `package` (this package's adapter), `handwritten` (the framework's
+// usual body parser + HMAC + JSON.parse, as a user would write it) or `bare` (200, no parsing).
+// Prints {"port","statsPort"}; the stats port answers the process's peak RSS.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createAdaptorServer } from '@hono/node-server'
+import { bodyParser } from '@koa/bodyparser'
+import express from 'express'
+import { Hono } from 'hono'
+import Koa from 'koa'
+import { createExpressMiddleware } from '../adapters/express.js'
+import { createHonoHandler } from '../adapters/hono.js'
+import { createKoaMiddleware } from '../adapters/koa.js'
+import { createNodeHandler } from '../adapters/node.js'
+import { EVENT_NAMES, HANDSHAKE_BODY } from '../src/index.js'
+import { KEY, URL_SIGNED } from './payloads.js'
+
+const PATH = '/webhooks/sendclean'
+const noop = (_event?: unknown) => {}
+const options = {
+  keys: KEY,
+  url: URL_SIGNED,
+  on: Object.fromEntries(EVENT_NAMES.map((n) => [n, noop])),
+}
+
+/** What a careful user writes by hand: SPEC §3 over the parsed fields, then JSON.parse. */
+function verifyAndParse(fields: Record<string, unknown>, signature: string | undefined): boolean {
+  const hmac = createHmac('sha1', KEY).update(URL_SIGNED)
+  for (const name of Object.keys(fields).sort()) hmac.update(name + String(fields[name]))
+  const expected = Buffer.from(hmac.digest('base64'))
+  const given = Buffer.from(signature ?? '')
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false
+  const events = JSON.parse(String(fields.SendCleantes_events ?? '[]'))
+  for (const event of events) noop(event)
+  return true
+}
+
+function build(framework: string, variant: string): Server {
+  if (framework === 'express') {
+    const app = express()
+    if (variant === 'package') app.use(PATH, createExpressMiddleware(options))
+    else if (variant === 'handwritten') {
+      app.post(PATH, express.urlencoded({ extended: false, limit: '10mb' }), (req, res) => {
+        const ok = verifyAndParse(
+          req.body as Record<string, unknown>,
+          req.get('x-sendcleantes-signature'),
+        )
+        res
+          .status(ok ? 200 : 401)
+          .type('text/plain')
+          .send(ok ? HANDSHAKE_BODY : 'bad signature')
+      })
+    } else app.post(PATH, (_req, res) => void res.type('text/plain').send(HANDSHAKE_BODY))
+    return createServer(app)
+  }
+  if (framework === 'koa') {
+    const app = new Koa()
+    if (variant === 'package') app.use(createKoaMiddleware({ ...options, path: PATH }))
+    else if (variant === 'handwritten') {
+      app.use(bodyParser({ formLimit: '10mb' }))
+      app.use((ctx) => {
+        const ok = verifyAndParse(
+          ctx.request.body as Record<string, unknown>,
+          ctx.get('x-sendcleantes-signature'),
+        )
+        ctx.status = ok ? 200 : 401
+        ctx.body = ok ? HANDSHAKE_BODY : 'bad signature'
+      })
+    } else {
+      app.use((ctx) => {
+        ctx.body = HANDSHAKE_BODY
+      })
+    }
+    return createServer(app.callback())
+  }
+  if (framework === 'hono') {
+    const app = new Hono()
+    if (variant === 'package') app.all(PATH, createHonoHandler(options))
+    else if (variant === 'handwritten') {
+      app.post(PATH, async (c) => {
+        const ok = verifyAndParse(await c.req.parseBody(), c.req.header('x-sendcleantes-signature'))
+        return c.text(ok ? HANDSHAKE_BODY : 'bad signature', ok ? 200 : 401)
+      })
+    } else app.post(PATH, (c) => c.text(HANDSHAKE_BODY))
+    return createAdaptorServer({ fetch: app.fetch }) as Server
+  }
+  if (framework === 'node') {
+    if (variant === 'package') return createServer(createNodeHandler({ ...options, path: PATH }))
+    return createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.end(HANDSHAKE_BODY))
+    })
+  }
+  throw new Error(`unknown ${framework} ${variant}`)
+}
+
+const server = build(process.argv[2] ?? '', process.argv[3] ?? '')
+const stats = createServer((_req, res) =>
+  res.end(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS })),
+)
+server.listen(0, '127.0.0.1', () =>
+  stats.listen(0, '127.0.0.1', () => {
+    const port = (server.address() as AddressInfo).port
+    process.stdout.write(
+      `${JSON.stringify({ port, statsPort: (stats.address() as AddressInfo).port })}\n`,
+    )
+  }),
+)

@@ -1,0 +1,106 @@
+// HTTP benchmark on loopback: each adapter against the same framework hand-written with its
+// usual body parser, the same framework answering 200 without parsing, and bare node:http.
+// Fresh server process per run, shuffled order, several rounds; medians of req/s and p99.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { payload } from './payloads.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+export interface HttpResult {
+  framework: string
+  variant: string
+  n: number
+  rps: number[]
+  p99: number[]
+  maxRssMb: number[]
+}
+
+async function once(
+  framework: string,
+  variant: string,
+  n: number,
+  seconds: number,
+): Promise<{ rps: number; p99: number; maxRssMb: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/http-server.ts', framework, variant],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  try {
+    const { port, statsPort } = await new Promise<{ port: number; statsPort: number }>(
+      (resolve, reject) => {
+        child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString())))
+        child.once('exit', (code) => reject(new Error(`${framework}/${variant} exited ${code}`)))
+      },
+    )
+    const p = payload(n)
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}/webhooks/sendclean`,
+      method: 'POST',
+      connections: 10,
+      duration: seconds,
+      body: p.form,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-sendcleantes-signature': p.signature,
+      },
+    })
+    const non2xx = result.non2xx + result.errors + result.timeouts
+    if (non2xx > 0) throw new Error(`${framework}/${variant} N=${n}: ${non2xx} failed requests`)
+    const { maxRssKb } = (await (await fetch(`http://127.0.0.1:${statsPort}`)).json()) as {
+      maxRssKb: number
+    }
+    return {
+      rps: result.requests.total / result.duration,
+      p99: result.latency.p99,
+      maxRssMb: maxRssKb / 1024,
+    }
+  } finally {
+    child.kill('SIGTERM')
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
+  }
+  return out
+}
+
+export async function runHttp({
+  rounds,
+  seconds,
+  sizes,
+}: {
+  rounds: number
+  seconds: number
+  sizes: number[]
+}) {
+  const cases = ['express', 'koa', 'hono']
+    .flatMap((framework) =>
+      ['package', 'handwritten', 'bare'].map((variant) => ({ framework, variant })),
+    )
+    .concat([{ framework: 'node', variant: 'bare' }])
+    .flatMap((c) => sizes.map((n) => ({ ...c, n })))
+  const results = new Map<string, HttpResult>()
+  for (let round = 0; round < rounds; round++) {
+    for (const c of shuffle(cases)) {
+      const key = `${c.framework}/${c.variant}/${c.n}`
+      const r = await once(c.framework, c.variant, c.n, seconds)
+      const entry = results.get(key) ?? { ...c, rps: [], p99: [], maxRssMb: [] }
+      entry.rps.push(r.rps)
+      entry.p99.push(r.p99)
+      entry.maxRssMb.push(r.maxRssMb)
+      results.set(key, entry)
+      process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
+    }
+  }
+  return [...results.values()]
+}

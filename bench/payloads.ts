@@ -1,0 +1,45 @@
+// Signed SendClean deliveries of N realistic events, and JSON bodies of the same byte size for
+// the peers, built once per N.
+import { createHmac } from 'node:crypto'
+import { sampleEvent } from '../emulator/samples.js'
+import { DEFAULT_EVENTS_FIELD, type EventName } from '../src/index.js'
+
+export const KEY = 'bench-key-aVLnPysvkKUU95AFrb47Zr'
+export const URL_SIGNED = 'https://example.com/webhooks/sendclean'
+const TYPES: EventName[] = [
+  'send',
+  'delivered',
+  'open',
+  'click',
+  'hard_bounce',
+  'soft_bounce',
+  'spam',
+]
+
+export interface Payload {
+  n: number
+  eventsJson: string
+  /** The form body as SendClean posts it. */
+  form: string
+  formBytes: Buffer
+  signature: string
+  /** A JSON body of the same byte length as `form`, for the peers. */
+  json: string
+}
+
+export function payload(n: number): Payload {
+  const events = Array.from({ length: n }, (_, i) =>
+    sampleEvent(TYPES[i % TYPES.length] as EventName, {
+      id: `msg-${i}`,
+      ts: 1_700_000_000_000 + i,
+    }),
+  )
+  const eventsJson = JSON.stringify(events)
+  const form = new URLSearchParams({ [DEFAULT_EVENTS_FIELD]: eventsJson }).toString()
+  const signature = createHmac('sha1', KEY)
+    .update(URL_SIGNED + DEFAULT_EVENTS_FIELD + eventsJson)
+    .digest('base64')
+  const base = JSON.stringify({ events, pad: '' })
+  const json = JSON.stringify({ events, pad: 'x'.repeat(Math.max(0, form.length - base.length)) })
+  return { n, eventsJson, form, formBytes: Buffer.from(form), signature, json }
+}
