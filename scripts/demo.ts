@@ -40,12 +40,13 @@ async function deploy(framework: Framework, keys: string[]): Promise<void> {
   ports.set(framework, Number(new URL(example.base).port))
 }
 
-/** Print what each example handled since the last call. */
+/** Print what each example handled since the last call (`expected` lines each). */
 const printed = new Map<RunningExample, number>()
-function showHandled(): void {
+async function showHandled(expected: number): Promise<void> {
   for (const framework of FRAMEWORKS) {
     const example = running.get(framework) as RunningExample
     const from = printed.get(example) ?? 0
+    await example.waitForLines(from + expected)
     for (const line of example.lines.slice(from)) {
       const { handled: type, event } = JSON.parse(line)
       handled.get(framework)?.add(type)
@@ -90,7 +91,7 @@ try {
   step(
     `trigger one event of each type → ${deliveries.map((d) => d.status).join(', ')} from the three receivers`,
   )
-  showHandled()
+  await showHandled(7)
 
   step('rotate: keyResetWebhook on every webhook (SendClean signs with the new key at once)')
   const oldKeys = new Map(hooks.map((h) => [h.webhookId, h.key]))
@@ -114,7 +115,7 @@ try {
   step(
     `the retried click landed: ${retried.map((d) => `${d.status} after ${d.attempts} attempts`).join(', ')}`,
   )
-  showHandled()
+  await showHandled(1)
 
   for (const framework of FRAMEWORKS) {
     const info = await client.getWebhook(idOf(framework))

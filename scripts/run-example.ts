@@ -16,6 +16,11 @@ export interface RunningExample {
   base: string
   /** Lines printed on stdout so far. */
   lines: string[]
+  /**
+   * Wait until at least `count` lines were printed: stdout arrives through a pipe, and may
+   * trail the HTTP answer that the same handlers produced.
+   */
+  waitForLines(count: number, timeoutMs?: number): Promise<string[]>
   stop(): Promise<void>
 }
 
@@ -57,6 +62,12 @@ export async function startExample(
   return {
     base: `http://127.0.0.1:${port}`,
     lines,
+    async waitForLines(count, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs
+      while (lines.length < count && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10))
+      return lines
+    },
     async stop() {
       if (child.exitCode !== null) return
       const exited = new Promise((resolve) => child.on('exit', resolve))

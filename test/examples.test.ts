@@ -36,7 +36,8 @@ describe.each(['express', 'koa', 'hono'])('examples/%s.ts', (name) => {
       body,
     })
     expect(res.status).toBe(200)
-    const printed = example.lines.slice(before).map((line) => JSON.parse(line))
+    const lines = await example.waitForLines(before + SEED_EVENTS.length)
+    const printed = lines.slice(before).map((line) => JSON.parse(line))
     expect(printed.map((line) => line.handled)).toEqual(SEED_EVENTS.map((e) => e.event))
     expect(printed[0].event).toMatchObject({
       _id: SEED_EVENTS[0]?._id,
