@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { Context, Env } from 'hono'
 import {
   attachOn,
@@ -5,9 +6,29 @@ import {
   fromWebRequest,
   type On,
   type ReceiverOptions,
+  type RequestBody,
   tooLarge,
   toWebResponse,
+  type WebhookRequest,
 } from '../src/index.js'
+import { headerReader, nodeBody } from './node.js'
+
+const HINT =
+  'do not read the body before the receiver, or read it through c.req (Hono keeps a copy)'
+
+/**
+ * On @hono/node-server, `c.env.incoming` is the Node request. Reading it directly skips the
+ * Web Request and ReadableStream that node-server would otherwise build: several times faster
+ * for small batches. Only used while nothing has read the body yet.
+ */
+function nodeIncoming(c: Context): IncomingMessage | undefined {
+  const incoming = (c.env as { incoming?: Partial<IncomingMessage> } | undefined)?.incoming
+  const usable =
+    typeof incoming?.on === 'function' &&
+    typeof incoming.headers === 'object' &&
+    Object.keys(c.req.bodyCache).length === 0
+  return usable ? (incoming as IncomingMessage) : undefined
+}
 
 export type HonoHandler<E extends Env> = ((c: Context<E>) => Promise<Response>) & {
   on: On<Context<E>, HonoHandler<E>>
@@ -35,13 +56,28 @@ export function createHonoHandler<E extends Env = Env>(
 ): HonoHandler<E> {
   const receiver = createReceiver<Context<E>>(options)
   const handler = (async (c) => {
-    const request = fromWebRequest(c.req.raw, c)
-    // An earlier middleware read the body through c.req: Hono keeps a copy, use it.
-    if (c.req.raw.bodyUsed) {
-      request.body = async (limit: number) => {
-        const bytes = new Uint8Array(await c.req.arrayBuffer())
-        if (bytes.length > limit) throw tooLarge(limit)
-        return bytes
+    let request: WebhookRequest<Context<E>>
+    const incoming = nodeIncoming(c)
+    if (incoming) {
+      const raw = (incoming as { rawBody?: unknown }).rawBody
+      const body: RequestBody =
+        raw instanceof Uint8Array ? raw : nodeBody(incoming, undefined, HINT)
+      request = {
+        method: c.req.method,
+        url: c.req.url,
+        headers: headerReader(incoming),
+        body,
+        context: c,
+      }
+    } else {
+      request = fromWebRequest(c.req.raw, c)
+      // An earlier middleware read the body through c.req: Hono keeps a copy, use it.
+      if (c.req.raw.bodyUsed) {
+        request.body = async (limit: number) => {
+          const bytes = new Uint8Array(await c.req.arrayBuffer())
+          if (bytes.length > limit) throw tooLarge(limit)
+          return bytes
+        }
       }
     }
     return toWebResponse(await receiver.handle(request))

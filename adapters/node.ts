@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   attachOn,
   createReceiver,
+  type Deadline,
   type HeaderReader,
   type On,
   ParsedBody,
@@ -33,7 +34,7 @@ export type NodeHandler = ((
 export function readNodeBody(
   req: IncomingMessage,
   limit: number,
-  signal?: AbortSignal,
+  deadline?: Deadline,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
@@ -43,13 +44,13 @@ export function readNodeBody(
       req.off('end', onEnd)
       req.off('error', onError)
       req.off('close', onClose)
-      signal?.removeEventListener('abort', onAbort)
+      if (deadline) deadline.onabort = undefined
     }
     const onAbort = () => {
       cleanup()
       // Stop buffering; the response carries `connection: close`, which ends the socket.
       req.resume()
-      reject(signal?.reason)
+      reject(new RequestError('BODY_TIMEOUT', 'the body did not arrive in time'))
     }
     const onData = (chunk: Buffer) => {
       total += chunk.length
@@ -78,7 +79,7 @@ export function readNodeBody(
     req.on('end', onEnd)
     req.on('error', onError)
     req.on('close', onClose)
-    signal?.addEventListener('abort', onAbort, { once: true })
+    if (deadline) deadline.onabort = onAbort
   })
 }
 
@@ -88,7 +89,7 @@ export function readNodeBody(
  */
 export function nodeBody(req: IncomingMessage, parsed: unknown, hint?: string): RequestBody {
   if (!req.readableDidRead && !req.readableEnded) {
-    return (limit, signal) => readNodeBody(req, limit, signal)
+    return (limit, deadline) => readNodeBody(req, limit, deadline)
   }
   return new ParsedBody(parsed, hint)
 }

@@ -4,14 +4,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { parse as parseQuery } from 'node:querystring'
 import { Webhooks } from '@octokit/webhooks'
 import { bench, do_not_optimize, run } from 'mitata'
-import { Webhook as StandardWebhook } from 'standardwebhooks'
-import Stripe from 'stripe'
 import {
   createReceiver,
   DEFAULT_EVENTS_FIELD,
   EVENT_NAMES,
   type WebhookRequest,
-} from '../src/index.js'
+} from 'sendclean-webhooks'
+import { Webhook as StandardWebhook } from 'standardwebhooks'
+import Stripe from 'stripe'
 import { KEY, payload, URL_SIGNED } from './payloads.js'
 
 const smoke = process.argv.includes('--smoke')

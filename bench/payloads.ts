@@ -1,8 +1,8 @@
 // Signed SendClean deliveries of N realistic events, and JSON bodies of the same byte size for
 // the peers, built once per N.
 import { createHmac } from 'node:crypto'
-import { sampleEvent } from '../emulator/samples.js'
-import { DEFAULT_EVENTS_FIELD, type EventName } from '../src/index.js'
+import { DEFAULT_EVENTS_FIELD, type EventName } from 'sendclean-webhooks'
+import { sampleEvent } from 'sendclean-webhooks/emulator'
 
 export const KEY = 'bench-key-aVLnPysvkKUU95AFrb47Zr'
 export const URL_SIGNED = 'https://example.com/webhooks/sendclean'

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { sampleEvent } from '../emulator/samples.js'
-import { signDelivery } from '../src/index.js'
+import { signDelivery } from 'sendclean-webhooks'
+import { sampleEvent } from 'sendclean-webhooks/emulator'
 import { writeSection } from './results-file.js'
 import { SOAK_KEY, SOAK_PATH } from './soak-server.js'
 

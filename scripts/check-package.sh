@@ -5,6 +5,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run build >/dev/null
+
+# The core and the edge adapters must load where there is no node: module (Workers, browsers):
+# follow their built import graphs and refuse any static node: import.
+node -e '
+const fs = require("fs"), path = require("path")
+const builtins = new Set(require("module").builtinModules)
+const seen = new Set()
+function walk(file) {
+  if (seen.has(file)) return
+  seen.add(file)
+  const text = fs.readFileSync(file, "utf8")
+  for (const [, spec] of text.matchAll(/(?:from|import|require)\s*\(?\s*["\x27]([^"\x27]+)["\x27]/g)) {
+    if (spec.startsWith("node:") || builtins.has(spec.split("/")[0])) throw new Error(`${file} imports ${spec}`)
+    if (spec.startsWith(".")) walk(path.join(path.dirname(file), spec))
+  }
+}
+for (const entry of process.argv.slice(1)) walk(`dist/${entry}.js`)
+console.log(`no Node built-in imports in the ${seen.size} files reachable from ${process.argv.slice(1).join(", ")}`)
+' index hono fetch client
 npx publint --strict
 # node10 cannot see subpath exports at all; every resolver that can must be clean.
 npx attw --pack . --profile node16

@@ -4,37 +4,51 @@
  * core never imports it, so Workers and browsers fall back to Web Crypto.
  */
 
+/** What is signed, in order: strings are taken as UTF-8. */
+export type SignedPart = string | Uint8Array
+
 interface NodeHmac {
-  update(data: Uint8Array): NodeHmac
+  update(data: SignedPart): NodeHmac
   digest(encoding: 'base64'): string
 }
 interface NodeCrypto {
-  createHmac(algorithm: 'sha1', key: string): NodeHmac
+  createHmac(algorithm: 'sha1', key: string | object): NodeHmac
+  createSecretKey(key: Uint8Array): object
 }
 
-type HmacFn = (key: string, parts: readonly Uint8Array[]) => string | Promise<string>
+type HmacFn = (key: string, parts: readonly SignedPart[]) => string | Promise<string>
 
 function loadNodeCrypto(): NodeCrypto | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
   try {
     const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined
-    return typeof mod?.createHmac === 'function' ? mod : undefined
+    return typeof mod?.createHmac === 'function' && typeof mod.createSecretKey === 'function'
+      ? mod
+      : undefined
   } catch {
     return undefined
-  }
-}
-
-export const nodeHmacSha1Base64 = (crypto: NodeCrypto): HmacFn => {
-  return (key, parts) => {
-    const hmac = crypto.createHmac('sha1', key)
-    for (const part of parts) hmac.update(part)
-    return hmac.digest('base64')
   }
 }
 
 const encoder = new TextEncoder()
 // A handful of keys per app; the bound only stops a resolver that returns endless keys from leaking.
 const MAX_CACHED_KEYS = 256
+
+export const nodeHmacSha1Base64 = (crypto: NodeCrypto): HmacFn => {
+  // A KeyObject per key: createHmac with a string re-derives the key on every call.
+  const keys = new Map<string, object>()
+  return (key, parts) => {
+    let secret = keys.get(key)
+    if (!secret) {
+      if (keys.size >= MAX_CACHED_KEYS) keys.clear()
+      secret = crypto.createSecretKey(encoder.encode(key))
+      keys.set(key, secret)
+    }
+    const hmac = crypto.createHmac('sha1', secret)
+    for (const part of parts) hmac.update(part)
+    return hmac.digest('base64')
+  }
+}
 
 export const webHmacSha1Base64 = (subtle: SubtleCrypto): HmacFn => {
   const keys = new Map<string, Promise<CryptoKey>>()
@@ -54,11 +68,12 @@ export const webHmacSha1Base64 = (subtle: SubtleCrypto): HmacFn => {
     return cached
   }
   return async (key, parts) => {
+    const bytes = parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part))
     let total = 0
-    for (const part of parts) total += part.length
+    for (const part of bytes) total += part.length
     const data = new Uint8Array(total)
     let offset = 0
-    for (const part of parts) {
+    for (const part of bytes) {
       data.set(part, offset)
       offset += part.length
     }

@@ -42,7 +42,7 @@ export {
   type RedisLike,
   redisStore,
 } from './idempotency.js'
-export { type BodyReader, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
+export { type BodyReader, Deadline, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
 export {
   createReceiver,
   type HeaderReader,

@@ -17,6 +17,7 @@ import {
 import { eventIdentity, parseEvent, type WebhookEvent } from './events.js'
 import { decodeForm, type FormField } from './form.js'
 import { type HandlerMap, HandlerRegistry, type On } from './handlers.js'
+import type { SignedPart } from './hmac.js'
 import type { EventOutcome, IdempotencyStore } from './idempotency.js'
 import { ParsedBody, type RequestBody, readBody, tooLarge } from './read-body.js'
 import { formSignedParts, jsonSignedParts, matchesAnyKey } from './signature.js'
@@ -111,7 +112,7 @@ export interface ReceiverOptions<C = unknown> {
   onError?: (error: WebhookError, context: C) => unknown
 }
 
-type Signed = (url: string) => Uint8Array[]
+type Signed = (url: string) => SignedPart[]
 /** A batch that passed decoding: what to sign, and the events (raw). */
 interface Batch {
   signed: Signed
@@ -498,7 +499,10 @@ export class Receiver<C = unknown> {
       events[i] = result.event
     }
 
-    const state = { index: 0, timedOut: false }
+    const state = { index: 0, timedOut: false, waiting: false }
+    const running = this.#run(events, context, state)
+    // Finished without waiting on anything (sync handlers, no store): nothing to time out.
+    if (!state.waiting) return running
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -507,7 +511,6 @@ export class Receiver<C = unknown> {
         reject(new HandlerError(events[i], i, undefined, 'HANDLER_TIMEOUT'))
       }, this.#handlerTimeoutMs)
     })
-    const running = this.#run(events, context, state)
     running.catch(() => {})
     try {
       await Promise.race([running, timeout])
@@ -519,7 +522,7 @@ export class Receiver<C = unknown> {
   async #run(
     events: WebhookEvent[],
     context: C,
-    state: { index: number; timedOut: boolean },
+    state: { index: number; timedOut: boolean; waiting: boolean },
   ): Promise<void> {
     const any = this.#handlers.of('*')
     const store = this.#store
@@ -529,13 +532,32 @@ export class Receiver<C = unknown> {
       state.index = i
       const event = events[i] as WebhookEvent
       const key = store ? eventIdentity(event) : ''
-      if (store && (await this.#storeCall(() => store.has(key)))) continue
+      if (store) {
+        state.waiting = true
+        if (await this.#storeCall(() => store.has(key))) continue
+      }
 
       const own = this.#handlers.of(event.event)
       let outcome: EventOutcome = 'handled'
       try {
-        if (own) for (const handler of own) await handler(event as never, context)
-        if (any) for (const handler of any) await handler(event as never, context)
+        if (own) {
+          for (const handler of own) {
+            const pending = call(handler, event, context)
+            if (pending) {
+              state.waiting = true
+              await pending
+            }
+          }
+        }
+        if (any) {
+          for (const handler of any) {
+            const pending = call(handler, event, context)
+            if (pending) {
+              state.waiting = true
+              await pending
+            }
+          }
+        }
       } catch (cause) {
         if (state.timedOut) return
         const error = new HandlerError(event, i, cause)
@@ -558,6 +580,18 @@ export class Receiver<C = unknown> {
       )
     }
   }
+}
+
+/** Run a handler; a promise is returned only when the handler returned one (sync handlers cost no tick). */
+function call(
+  handler: (event: never, context: never) => unknown,
+  event: unknown,
+  context: unknown,
+) {
+  const result = handler(event as never, context as never)
+  return typeof (result as PromiseLike<unknown> | undefined)?.then === 'function'
+    ? result
+    : undefined
 }
 
 function fieldsFromParsed(value: unknown): FormField[] {

@@ -1,7 +1,7 @@
 import { DEFAULT_EVENTS_FIELD, DEFAULT_SIGNATURE_HEADER } from './constants.js'
 import { compareBytes, type FormField } from './form.js'
-import { hmacSha1Base64 } from './hmac.js'
-import { timingSafeEqual } from './timing-safe-equal.js'
+import { hmacSha1Base64, type SignedPart } from './hmac.js'
+import { timingSafeEqualString } from './timing-safe-equal.js'
 
 const encoder = new TextEncoder()
 
@@ -9,17 +9,17 @@ const encoder = new TextEncoder()
  * What SendClean signs for a form body: the registered URL, then each field sorted by name,
  * name followed by its decoded value, with no delimiter.
  */
-export function formSignedParts(url: string, fields: readonly FormField[]): Uint8Array[] {
+export function formSignedParts(url: string, fields: readonly FormField[]): SignedPart[] {
   const sorted =
     fields.length < 2 ? fields : [...fields].sort((a, b) => compareBytes(a.nameBytes, b.nameBytes))
-  const parts: Uint8Array[] = [encoder.encode(url)]
+  const parts: SignedPart[] = [url]
   for (const field of sorted) parts.push(field.nameBytes, field.value)
   return parts
 }
 
 /** What is signed for a JSON body (an extension of SendClean's scheme): the URL, then the raw body. */
-export function jsonSignedParts(url: string, body: Uint8Array): Uint8Array[] {
-  return [encoder.encode(url), body]
+export function jsonSignedParts(url: string, body: Uint8Array): SignedPart[] {
+  return [url, body]
 }
 
 /**
@@ -28,14 +28,13 @@ export function jsonSignedParts(url: string, body: Uint8Array): Uint8Array[] {
  */
 export async function matchesAnyKey(
   keys: readonly string[],
-  parts: readonly Uint8Array[],
+  parts: readonly SignedPart[],
   signature: string,
 ): Promise<boolean> {
-  const given = encoder.encode(signature)
   let matched = false
   for (const key of keys) {
     // No early exit: every key costs the same, so timing says nothing about which one matched.
-    if (timingSafeEqual(encoder.encode(await hmacSha1Base64(key, parts)), given)) matched = true
+    if (timingSafeEqualString(await hmacSha1Base64(key, parts), signature)) matched = true
   }
   return matched
 }

@@ -1,0 +1,179 @@
+// npm run bench: the in-process core benchmark (node:crypto and Web Crypto), the HTTP benchmark
+// and the memory measurement, with the targets of the benchmark issue checked on ratios from
+// this one run. Writes its section of bench/RESULTS.md; `--smoke` runs tiny sizes and writes
+// nothing (CI uses it so the suite cannot rot).
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { type HttpResult, runHttp } from './http.js'
+import { writeSection } from './results-file.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const smoke = process.argv.includes('--smoke')
+const run = promisify(execFile)
+
+interface CoreRow {
+  name: string
+  medianUs: number
+  minUs: number
+  maxUs: number
+}
+
+async function core(webCrypto: boolean): Promise<CoreRow[]> {
+  const args = [
+    ...(webCrypto ? ['--import', './bench/no-node-crypto.mjs'] : []),
+    '--import',
+    'tsx',
+    'bench/core.ts',
+    ...(smoke ? ['--smoke'] : []),
+  ]
+  const { stdout } = await run(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, BENCH_WEB_CRYPTO: webCrypto ? '1' : '' },
+    maxBuffer: 1 << 24,
+  })
+  return JSON.parse(stdout.trim().split('\n').pop() as string)
+}
+
+async function memory(n: number) {
+  const { stdout } = await run(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'bench/memory.ts', String(n)],
+    { cwd: root },
+  )
+  return JSON.parse(stdout) as { n: number; bodyBytes: number; idle: number; growth: number }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2
+}
+const fmt = (n: number, digits = 1) => n.toFixed(digits)
+
+console.error('core benchmark (node:crypto)…')
+const rows = await core(false)
+console.error('core benchmark (Web Crypto)…')
+const webRows = await core(true)
+console.error('HTTP benchmark…')
+const http = await runHttp(
+  smoke ? { rounds: 1, seconds: 1, sizes: [1] } : { rounds: 3, seconds: 3, sizes: [1, 100] },
+)
+console.error('memory…')
+const mem = await memory(smoke ? 10 : 1000)
+
+const sizes = [...new Set(rows.map((r) => Number(/N=(\d+)$/.exec(r.name)?.[1])))]
+const byName = new Map([...rows, ...webRows].map((r) => [r.name, r]))
+const at = (prefix: string, n: number) => byName.get(`${prefix} N=${n}`)?.medianUs ?? Number.NaN
+
+const lines: string[] = []
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const version = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8'))
+    .version
+lines.push('## Benchmarks')
+lines.push('')
+lines.push(
+  `Command: \`npm run bench\` — ${new Date().toISOString().slice(0, 10)}; ${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}; sendclean-webhooks ${pkg.version}, zod ${version('zod')}, express ${version('express')}, koa ${version('koa')}, hono ${version('hono')}, @octokit/webhooks ${version('@octokit/webhooks')}, stripe ${version('stripe')}, standardwebhooks ${version('standardwebhooks')}. Events are realistic samples of all seven types (bench/payloads.ts); the peers get JSON bodies padded to the same byte size as the form body. These machines are shared: compare ratios within this run, not absolute times across runs.`,
+)
+lines.push('')
+lines.push('### In-process, µs per batch (median, min–max)')
+lines.push('')
+lines.push(`| work | ${sizes.map((n) => `N=${n}`).join(' | ')} |`)
+lines.push(`|---|${sizes.map(() => '---:').join('|')}|`)
+const names = [...new Set([...rows, ...webRows].map((r) => r.name.replace(/ N=\d+$/, '')))]
+for (const name of names) {
+  const cells = sizes.map((n) => {
+    const r = byName.get(`${name} N=${n}`)
+    return r ? `${fmt(r.medianUs)} (${fmt(r.minUs)}–${fmt(r.maxUs)})` : ''
+  })
+  lines.push(`| ${name} | ${cells.join(' | ')} |`)
+}
+lines.push('')
+
+const http_ = (f: string, v: string, n: number) =>
+  http.find((h) => h.framework === f && h.variant === v && h.n === n) as HttpResult
+lines.push('### HTTP on loopback (autocannon, 10 connections; median of rounds, req/s and p99 ms)')
+lines.push('')
+lines.push(
+  '| framework | N | this package | hand-written (body parser + verify + parse) | 200 without parsing | package ÷ hand-written |',
+)
+lines.push('|---|---:|---:|---:|---:|---:|')
+const httpSizes = [...new Set(http.map((h) => h.n))]
+for (const f of ['express', 'koa', 'hono']) {
+  for (const n of httpSizes) {
+    const p = http_(f, 'package', n)
+    const h = http_(f, 'handwritten', n)
+    const b = http_(f, 'bare', n)
+    lines.push(
+      `| ${f} | ${n} | ${Math.round(median(p.rps))} (p99 ${median(p.p99)}) | ${Math.round(median(h.rps))} (p99 ${median(h.p99)}) | ${Math.round(median(b.rps))} (p99 ${median(b.p99)}) | ${fmt(median(p.rps) / median(h.rps), 2)}× |`,
+    )
+  }
+}
+for (const n of httpSizes) {
+  const b = http_('node', 'bare', n)
+  lines.push(
+    `| bare node:http | ${n} | | | ${Math.round(median(b.rps))} (p99 ${median(b.p99)}) | |`,
+  )
+}
+lines.push('')
+const rss = http.flatMap((h) => h.maxRssMb)
+lines.push(
+  `Peak RSS of the server processes during the HTTP runs: ${fmt(Math.min(...rss))}–${fmt(Math.max(...rss))} MB.`,
+)
+lines.push('')
+lines.push('### Memory')
+lines.push('')
+lines.push(
+  `One ${mem.n}-event batch (${fmt(mem.bodyBytes / 1024)} KB form body) in a fresh process: peak RSS ${fmt(mem.growth / 1024)} KB above idle (${fmt(mem.idle / 1024 / 1024)} MB) = ${fmt(mem.growth / mem.bodyBytes, 2)}× the body.`,
+)
+lines.push('')
+
+// Targets, on ratios from this run.
+const targets: Array<[string, boolean, string]> = []
+for (const n of sizes.filter((n) => n >= 100)) {
+  const c = at('core', n)
+  const o = at('peer: @octokit/webhooks verify + JSON.parse', n)
+  const fl = at('floor: querystring + HMAC + JSON.parse', n)
+  targets.push([
+    `core N=${n} ≤ 1.25× @octokit/webhooks verify + parse`,
+    c / o <= 1.25,
+    `${fmt(c / o, 2)}×`,
+  ])
+  targets.push([`core N=${n} ≤ 0.5× the hand-written floor`, c / fl <= 0.5, `${fmt(c / fl, 2)}×`])
+}
+for (const f of ['express', 'koa', 'hono']) {
+  if (httpSizes.includes(100)) {
+    const r = median(http_(f, 'package', 100).rps) / median(http_(f, 'handwritten', 100).rps)
+    targets.push([`${f} N=100 ≥ 1.5× hand-written req/s`, r >= 1.5, `${fmt(r, 2)}×`])
+  }
+  const r1 = median(http_(f, 'package', 1).rps) / median(http_(f, 'handwritten', 1).rps)
+  targets.push([`${f} N=1 ≥ 0.9× hand-written req/s`, r1 >= 0.9, `${fmt(r1, 2)}×`])
+}
+targets.push([
+  `peak RSS for a ${mem.n}-event batch ≤ 3× the body above idle`,
+  mem.growth <= 3 * mem.bodyBytes,
+  `${fmt(mem.growth / mem.bodyBytes, 2)}×`,
+])
+for (const n of sizes) {
+  const w = at('core (Web Crypto)', n)
+  targets.push([
+    `Web Crypto path works, N=${n} (reported, no target)`,
+    Number.isFinite(w),
+    `${fmt(w)} µs, ${fmt(w / at('core', n), 2)}× node:crypto`,
+  ])
+}
+lines.push('### Targets')
+lines.push('')
+lines.push('| target | measured | met |')
+lines.push('|---|---:|---|')
+for (const [name, ok, value] of targets)
+  lines.push(`| ${name} | ${value} | ${ok ? 'yes' : '**no**'} |`)
+lines.push('')
+
+const markdown = lines.join('\n')
+console.log(markdown)
+if (!smoke) writeSection('bench', markdown)
