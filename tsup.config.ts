@@ -11,13 +11,14 @@ export default defineConfig([
       node: 'adapters/node.ts',
       fetch: 'adapters/fetch.ts',
       emulator: 'emulator/index.ts',
+      queue: 'queue/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
     // One shared core chunk, so `instanceof WebhookError` holds across subpaths.
     splitting: true,
     target: 'node20',
-    external: ['express', 'koa', 'hono', 'zod'],
+    external: ['express', 'koa', 'hono', 'zod', 'bullmq'],
   },
   {
     entry: { cli: 'bin/cli.ts' },

@@ -1,6 +1,7 @@
 // One server for the HTTP benchmark: `<framework> <variant>`, where framework is express, koa,
 // hono or node, and variant is `package` (this package's adapter), `handwritten` (the framework's
-// usual body parser + HMAC + JSON.parse, as a user would write it) or `bare` (200, no parsing).
+// usual body parser + HMAC + JSON.parse, as a user would write it), `bare` (200, no parsing), or
+// `queue` (express only: the adapter in queue mode on BullMQ at $REDIS_URL).
 // Prints {"port","statsPort"}; the stats port answers the process's peak RSS.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
@@ -15,6 +16,7 @@ import { createExpressMiddleware } from 'sendclean-webhooks/express'
 import { createHonoHandler } from 'sendclean-webhooks/hono'
 import { createKoaMiddleware } from 'sendclean-webhooks/koa'
 import { createNodeHandler } from 'sendclean-webhooks/node'
+import { bullmqSink, createQueue } from 'sendclean-webhooks/queue'
 import { KEY, URL_SIGNED } from './payloads.js'
 
 const PATH = '/webhooks/sendclean'
@@ -41,7 +43,17 @@ function build(framework: string, variant: string): Server {
   if (framework === 'express') {
     const app = express()
     if (variant === 'package') app.use(PATH, createExpressMiddleware(options))
-    else if (variant === 'handwritten') {
+    else if (variant === 'queue') {
+      const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+      const queue = createQueue('bench-events', {
+        connection: { host: redis.hostname, port: Number(redis.port) },
+        prefix: process.env.QUEUE_PREFIX ?? 'bench',
+      })
+      app.use(
+        PATH,
+        createExpressMiddleware({ keys: KEY, url: URL_SIGNED, queue: { sink: bullmqSink(queue) } }),
+      )
+    } else if (variant === 'handwritten') {
       app.post(PATH, express.urlencoded({ extended: false, limit: '10mb' }), (req, res) => {
         const ok = verifyAndParse(
           req.body as Record<string, unknown>,

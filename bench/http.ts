@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { payload } from './payloads.js'
+import { distinctPayload, payload } from './payloads.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -17,12 +17,14 @@ export interface HttpResult {
   maxRssMb: number[]
 }
 
-async function once(
+export async function once(
   framework: string,
   variant: string,
   n: number,
   seconds: number,
-): Promise<{ rps: number; p99: number; maxRssMb: number }> {
+  /** A fresh, distinct signed batch per request (so queue jobs do not collapse). */
+  distinct = false,
+): Promise<{ rps: number; p99: number; maxRssMb: number; requests: number }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/http-server.ts', framework, variant],
@@ -49,6 +51,22 @@ async function once(
         'content-type': 'application/x-www-form-urlencoded',
         'x-sendcleantes-signature': p.signature,
       },
+      ...(distinct
+        ? {
+            setupClient: (client: autocannon.Client) => {
+              const next = () => {
+                const fresh = distinctPayload(n)
+                client.setBody(fresh.form)
+                client.setHeaders({
+                  'content-type': 'application/x-www-form-urlencoded',
+                  'x-sendcleantes-signature': fresh.signature,
+                })
+              }
+              next()
+              client.on('response', next)
+            },
+          }
+        : {}),
     })
     const non2xx = result.non2xx + result.errors + result.timeouts
     if (non2xx > 0) throw new Error(`${framework}/${variant} N=${n}: ${non2xx} failed requests`)
@@ -59,6 +77,7 @@ async function once(
       rps: result.requests.total / result.duration,
       p99: result.latency.p99,
       maxRssMb: maxRssKb / 1024,
+      requests: result.requests.total,
     }
   } finally {
     child.kill('SIGTERM')

@@ -43,3 +43,23 @@ export function payload(n: number): Payload {
   const json = JSON.stringify({ events, pad: 'x'.repeat(Math.max(0, form.length - base.length)) })
   return { n, eventsJson, form, formBytes: Buffer.from(form), signature, json }
 }
+
+let serial = 0
+
+/** A batch of N events no other call returns (unique message ids), signed; for queue runs. */
+export function distinctPayload(n: number): { form: string; signature: string } {
+  const run = ++serial
+  const events = Array.from({ length: n }, (_, i) =>
+    sampleEvent(TYPES[i % TYPES.length] as EventName, {
+      id: `msg-${process.pid}-${run}-${i}`,
+      ts: Date.now(),
+    }),
+  )
+  const eventsJson = JSON.stringify(events)
+  return {
+    form: new URLSearchParams({ [DEFAULT_EVENTS_FIELD]: eventsJson }).toString(),
+    signature: createHmac('sha1', KEY)
+      .update(URL_SIGNED + DEFAULT_EVENTS_FIELD + eventsJson)
+      .digest('base64'),
+  }
+}

@@ -36,9 +36,9 @@ cat > package.json <<'JSON'
 { "name": "scratch", "private": true, "type": "module" }
 JSON
 npm install --silent --no-audit --no-fund --prefer-offline "./$tarball" \
-  typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 >/dev/null
+  typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 bullmq@^6 >/dev/null
 
-subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/emulator sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
+subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/emulator sendclean-webhooks/queue sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
 
 cat > esm.mjs <<'JS'
 const subpaths = process.argv.slice(2)

@@ -16,6 +16,7 @@ export type WebhookErrorCode =
   | 'HANDLER_TIMEOUT'
   | 'BODY_TIMEOUT'
   | 'STORE_FAILED'
+  | 'QUEUE_FAILED'
   | 'INTERNAL_ERROR'
 
 const STATUS: Record<WebhookErrorCode, number> = {
@@ -32,6 +33,7 @@ const STATUS: Record<WebhookErrorCode, number> = {
   HANDLER_TIMEOUT: 503,
   BODY_TIMEOUT: 408,
   STORE_FAILED: 503,
+  QUEUE_FAILED: 503,
   INTERNAL_ERROR: 500,
 }
 
@@ -108,15 +110,16 @@ export class HandlerError extends WebhookError {
 }
 
 /**
- * Something outside the request failed: a key or URL resolver threw (`INTERNAL_ERROR`, 500), or
- * the idempotency store did (`STORE_FAILED`, 503).
+ * Something outside the request failed: a key or URL resolver threw (`INTERNAL_ERROR`, 500), the
+ * idempotency store did (`STORE_FAILED`, 503), or the queue did not take the batch in time
+ * (`QUEUE_FAILED`, 503).
  */
 export class InternalError extends WebhookError {
   override name = 'InternalError'
   constructor(
     message: string,
     cause: unknown,
-    code: 'INTERNAL_ERROR' | 'STORE_FAILED' = 'INTERNAL_ERROR',
+    code: 'INTERNAL_ERROR' | 'STORE_FAILED' | 'QUEUE_FAILED' = 'INTERNAL_ERROR',
   ) {
     super(code, message, { cause })
   }

@@ -45,8 +45,10 @@ export {
 export { type BodyReader, Deadline, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
 export {
   createReceiver,
+  type EventSink,
   type HeaderReader,
   type KeySource,
+  type QueuedEvent,
   Receiver,
   type ReceiverOptions,
   type RequestInfo,

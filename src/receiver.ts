@@ -48,6 +48,18 @@ export interface WebhookResponse {
   body: string
 }
 
+/** One event on its way to a queue: its identity (for de-duplication), parsed and as sent. */
+export interface QueuedEvent {
+  id: string
+  event: WebhookEvent
+  raw: unknown
+}
+
+/** Where queue mode puts batches. Resolve only once every event is durably stored. */
+export interface EventSink {
+  enqueue(events: readonly QueuedEvent[]): Promise<void>
+}
+
 /** What the `keys` and `url` resolvers are given. */
 export interface RequestInfo<C = unknown> {
   /** The URL the request arrived at (after `trustProxy`). */
@@ -100,6 +112,13 @@ export interface ReceiverOptions<C = unknown> {
    * {@link eventIdentity} for `ttlMs` (default 72 h) after its handlers succeed.
    */
   idempotency?: { store: IdempotencyStore; ttlMs?: number }
+  /**
+   * Queue mode: instead of running handlers, hand each verified, validated batch to `sink`
+   * (see `sendclean-webhooks/queue` for BullMQ) and answer 200 once it has taken every event;
+   * past `timeoutMs` (default 5 s) or on failure, 503. Handlers then run in workers, so none
+   * may be registered here.
+   */
+  queue?: { sink: EventSink; timeoutMs?: number }
   /** Handlers by event type; `on()` adds more. */
   on?: HandlerMap<C>
   /**
@@ -208,6 +227,7 @@ export class Receiver<C = unknown> {
   readonly #handlerTimeoutMs: number
   readonly #store: IdempotencyStore | undefined
   readonly #ttlMs: number
+  readonly #queue: { sink: EventSink; timeoutMs: number } | undefined
   readonly #onError: ReceiverOptions<C>['onError']
   /** Errors already passed to the hook (handler failures are reported where they happen). */
   readonly #reported = new WeakSet<WebhookError>()
@@ -274,8 +294,27 @@ export class Receiver<C = unknown> {
       DEFAULT_IDEMPOTENCY_TTL_MS,
     )
     this.#onError = options.onError
+    if (options.queue !== undefined) {
+      if (typeof options.queue?.sink?.enqueue !== 'function') {
+        throw new ConfigurationError('`queue.sink` must have an enqueue() method')
+      }
+      if (options.on !== undefined || idempotency !== undefined) {
+        throw new ConfigurationError(
+          'in queue mode events are handled by workers: pass the handlers (and rely on job ids for de-duplication) there, not `on` or `idempotency` here',
+        )
+      }
+      this.#queue = {
+        sink: options.queue.sink,
+        timeoutMs: positiveInteger(options.queue.timeoutMs, 'queue.timeoutMs', 5000),
+      }
+    }
     this.#handlers.addMap(options.on)
     this.on = ((types: string | readonly string[], handler: unknown) => {
+      if (this.#queue) {
+        throw new ConfigurationError(
+          'in queue mode events are handled by workers: register handlers there',
+        )
+      }
       this.#handlers.add(types, handler)
       return this
     }) as On<C, this>
@@ -498,6 +537,7 @@ export class Receiver<C = unknown> {
       if (!result.ok) throw malformed(`event ${i} ${result.message}`)
       events[i] = result.event
     }
+    if (this.#queue) return this.#enqueue(events, raw, this.#queue)
 
     const state = { index: 0, timedOut: false, waiting: false }
     const running = this.#run(events, context, state)
@@ -566,6 +606,34 @@ export class Receiver<C = unknown> {
       }
       if (store && !state.timedOut)
         await this.#storeCall(() => store.mark(key, this.#ttlMs, outcome))
+    }
+  }
+
+  async #enqueue(
+    events: WebhookEvent[],
+    raw: unknown[],
+    queue: { sink: EventSink; timeoutMs: number },
+  ): Promise<void> {
+    const batch = events.map((event, i) => ({ id: eventIdentity(event), event, raw: raw[i] }))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the queue did not take the batch within ${queue.timeoutMs} ms`)),
+        queue.timeoutMs,
+      )
+    })
+    const adding = queue.sink.enqueue(batch)
+    adding.catch(() => {})
+    try {
+      await Promise.race([adding, timeout])
+    } catch (cause) {
+      throw new InternalError(
+        'the queue did not take the batch; it was not acknowledged, so SendClean will retry it',
+        cause,
+        'QUEUE_FAILED',
+      )
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunningExample, startExample } from '../scripts/run-example.js'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { freePort, type RunningExample, startExample } from '../scripts/run-example.js'
 import { HANDSHAKE_BODY } from '../src/index.js'
 import {
   FORM,
@@ -62,4 +64,32 @@ describe.each(['express', 'koa', 'hono'])('examples/%s.ts', (name) => {
     const put = await fetch(example.base + PATH, { method: 'PUT' })
     expect(put.status).toBe(405)
   })
+})
+
+describe.skipIf(!inject('redisUrl'))('examples/queue.ts', () => {
+  it('two receivers and two workers on one Redis handle every event of both batches', async () => {
+    const [a, b] = [await freePort(), await freePort()]
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>(
+      (resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'examples/queue.ts'],
+          {
+            cwd: fileURLToPath(new URL('..', import.meta.url)),
+            env: {
+              ...process.env,
+              REDIS_URL: inject('redisUrl'),
+              PORT_A: String(a),
+              PORT_B: String(b),
+            },
+            timeout: 60_000,
+          },
+          (error, out) => resolve({ code: error ? (error.code as number) : 0, stdout: out }),
+        )
+      },
+    )
+    expect(stdout).toContain('14 of 14 events handled')
+    expect(stdout).toMatch(/worker [ab] handled/)
+    expect(code).toBe(0)
+  }, 90_000)
 })

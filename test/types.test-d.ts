@@ -5,6 +5,7 @@ import { createExpressMiddleware, type ExpressContext } from '../adapters/expres
 import { createFetchHandler, type FetchContext } from '../adapters/fetch.js'
 import { createHonoHandler } from '../adapters/hono.js'
 import { createKoaMiddleware } from '../adapters/koa.js'
+import { createWorker, type WorkerContext } from '../queue/index.js'
 import {
   type ClickEvent,
   createReceiver,
@@ -109,5 +110,27 @@ describe('framework context reaches handlers', () => {
     createFetchHandler({ keys: 'k' }).on('send', (_event, context) => {
       expectTypeOf(context).toEqualTypeOf<FetchContext>()
     })
+  })
+})
+
+describe('queue workers narrow like in-process handlers', () => {
+  it('per type, several types, and the job in context', () => {
+    createWorker(
+      'q',
+      {
+        click: (event, context) => {
+          expectTypeOf(event).toEqualTypeOf<ClickEvent>()
+          expectTypeOf(context).toEqualTypeOf<WorkerContext>()
+          expectTypeOf(context.job.id).toEqualTypeOf<string | undefined>()
+        },
+        hard_bounce: (event) => expectTypeOf(event).toEqualTypeOf<HardBounceEvent>(),
+        spam: (event) =>
+          expectTypeOf(event.msg.feedback.feedbackType).toEqualTypeOf<string | undefined>(),
+        '*': (event) => expectTypeOf(event).toEqualTypeOf<WebhookEvent>(),
+        // @ts-expect-error not an event type
+        clik: () => {},
+      },
+      { connection: {} },
+    )
   })
 })

@@ -7,6 +7,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** A Redis for the tests, or '' when there is none (then those tests are reported skipped). */
     redisUrl: string
+    /** Whether a redis-server binary is here, for tests that start and stop their own. */
+    redisServer: boolean
   }
 }
 
@@ -36,6 +38,7 @@ function ping(port: number): Promise<boolean> {
  * binary is installed; else none, which CI refuses so that Redis tests can never vanish there.
  */
 export default async function setup(project: TestProject) {
+  project.provide('redisServer', hasRedisServer())
   if (process.env.REDIS_URL) {
     project.provide('redisUrl', process.env.REDIS_URL)
     return
@@ -46,15 +49,30 @@ export default async function setup(project: TestProject) {
     project.provide('redisUrl', '')
     return
   }
-  const port = await freePort()
-  const server: ChildProcess = spawn(
+  const server = await startRedis()
+  project.provide('redisUrl', server.url)
+  return () => server.stop()
+}
+
+/** A throwaway redis-server on a free port (no persistence), for tests that stop or pause it. */
+export async function startRedis(port?: number) {
+  port ??= await freePort()
+  const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   )
   for (let i = 0; i < 100 && !(await ping(port)); i++) await new Promise((r) => setTimeout(r, 50))
-  project.provide('redisUrl', `redis://127.0.0.1:${port}`)
-  return () => {
-    server.kill('SIGTERM')
+  if (!(await ping(port))) throw new Error(`redis-server did not start on ${port}`)
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    },
   }
 }

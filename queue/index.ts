@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto'
+import {
+  type ConnectionOptions,
+  type Job,
+  type JobsOptions,
+  Queue,
+  UnrecoverableError,
+  Worker,
+  type WorkerOptions,
+} from 'bullmq'
+import { type HandlerMap, HandlerRegistry } from '../src/handlers.js'
+import { type EventSink, parseEvent } from '../src/index.js'
+
+/**
+ * Queue mode on BullMQ: the receiver verifies and validates, adds one job per event, and answers
+ * 200 once Redis has them all; workers run the same typed handlers, with BullMQ's retries.
+ */
+
+/** What a queued job carries: the event exactly as SendClean sent it. */
+export interface EventJobData {
+  event: unknown
+}
+
+/** What worker handlers get as context. */
+export interface WorkerContext {
+  job: Job<EventJobData>
+}
+
+/** Defaults for each event's job: retried with backoff, kept a while so duplicates collapse. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  // A job id exists only while its job does: keep finished jobs long enough for SendClean's
+  // retries and replays to collapse onto them.
+  removeOnComplete: { age: 72 * 60 * 60, count: 100_000 },
+  // Failed jobs stay for inspection (Queue#getFailed, Bull Board, …).
+  removeOnFail: false,
+}
+
+/**
+ * A BullMQ job id for an event identity. Ids may not contain ':' (or be integers), and
+ * identities have both, so they are hashed.
+ */
+export function jobIdFor(identity: string): string {
+  return `sc-${createHash('sha1').update(identity).digest('hex')}`
+}
+
+/**
+ * A Queue set up for the receiver: commands fail at once while Redis is unreachable (no offline
+ * queue), so a batch is answered 503 instead of waiting.
+ *
+ * @example
+ * const queue = createQueue('sendclean-events', { connection: { host: '127.0.0.1', port: 6379 } })
+ */
+export function createQueue(
+  name: string,
+  options: { connection: ConnectionOptions; prefix?: string },
+): Queue {
+  const connection =
+    typeof options.connection === 'object' && !('status' in options.connection)
+      ? { ...options.connection, enableOfflineQueue: false }
+      : options.connection
+  return new Queue(name, { connection: connection as ConnectionOptions, prefix: options.prefix })
+}
+
+/**
+ * The receiver's `queue.sink` for a BullMQ queue: one job per event, id from the event's
+ * identity (duplicates and replays collapse), all added in one atomic call.
+ *
+ * @example
+ * createExpressMiddleware({ keys, queue: { sink: bullmqSink(createQueue('sendclean-events', { connection })) } })
+ */
+export function bullmqSink(
+  queue: Queue,
+  { jobOptions = {} }: { jobOptions?: JobsOptions } = {},
+): EventSink {
+  return {
+    async enqueue(events) {
+      await queue.addBulk(
+        events.map((e) => ({
+          name: e.event.event === 'unknown' ? e.event.type : e.event.event,
+          data: { event: e.raw } satisfies EventJobData,
+          opts: { ...DEFAULT_JOB_OPTIONS, ...jobOptions, jobId: jobIdFor(e.id) },
+        })),
+      )
+    },
+  }
+}
+
+/**
+ * A BullMQ worker that runs the same handler map as in-process mode, with the event narrowed
+ * per type; `context.job` is the BullMQ job. A handler that throws fails the attempt, and
+ * BullMQ retries with the job's backoff; an event that no longer validates fails at once.
+ *
+ * `await worker.close()` lets in-flight jobs finish; a worker that dies mid-job leaves its job
+ * to be picked up again once its lock expires (BullMQ's stalled-job check).
+ *
+ * @example
+ * const worker = createWorker('sendclean-events', {
+ *   hard_bounce: async (event) => suppressions.add(event._id),
+ * }, { connection, concurrency: 10 })
+ * process.on('SIGTERM', () => worker.close())
+ */
+export function createWorker(
+  queueName: string,
+  handlers: HandlerMap<WorkerContext>,
+  options: WorkerOptions,
+): Worker<EventJobData> {
+  const registry = new HandlerRegistry<WorkerContext>()
+  registry.addMap(handlers)
+  const any = registry.of('*')
+  return new Worker<EventJobData>(
+    queueName,
+    async (job) => {
+      const result = parseEvent(job.data?.event)
+      if (!result.ok) throw new UnrecoverableError(`sendclean-webhooks: event ${result.message}`)
+      const event = result.event
+      const context: WorkerContext = { job }
+      for (const handler of registry.of(event.event) ?? []) await handler(event as never, context)
+      for (const handler of any ?? []) await handler(event as never, context)
+    },
+    options,
+  )
+}
+
+export { Queue, Worker } from 'bullmq'

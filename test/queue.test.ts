@@ -1,0 +1,217 @@
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import express from 'express'
+import request from 'supertest'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { createExpressMiddleware } from '../adapters/express.js'
+import { bullmqSink, createQueue, createWorker, jobIdFor, type Worker } from '../queue/index.js'
+import { ConfigurationError, createReceiver, type WebhookError } from '../src/index.js'
+import {
+  FORM,
+  formDelivery,
+  KEY,
+  SEED_EVENTS,
+  SIGNATURE_HEADER,
+  URL_REGISTERED,
+} from './support/fixtures.js'
+import { startRedis } from './support/redis-setup.js'
+
+const redisUrl = inject('redisUrl')
+const canSpawnRedis = inject('redisServer')
+const root = fileURLToPath(new URL('..', import.meta.url))
+const PATH = '/hook'
+
+const connectionOf = (url: string) => {
+  const { hostname, port } = new URL(url)
+  return { host: hostname, port: Number(port) }
+}
+
+const closers: Array<() => Promise<unknown> | unknown> = []
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close()
+})
+
+let n = 0
+function setup(url = redisUrl, timeoutMs = 2000) {
+  const prefix = `qtest${process.pid}-${++n}`
+  const queue = createQueue('events', { connection: connectionOf(url), prefix })
+  // While Redis is down in the tests below, the queue reports connection errors: expected.
+  queue.on('error', () => {})
+  // Closing while Redis is down rejects (quit cannot be sent): nothing to clean up then.
+  closers.push(() => queue.close().catch(() => {}))
+  const errors: WebhookError[] = []
+  const app = express()
+  app.use(
+    PATH,
+    createExpressMiddleware({
+      keys: KEY,
+      url: URL_REGISTERED,
+      queue: { sink: bullmqSink(queue), timeoutMs },
+      onError: (e) => void errors.push(e),
+    }),
+  )
+  const server = createServer(app)
+  const deliver = () => {
+    const { body, signature } = formDelivery()
+    return request(server).post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+  }
+  return { queue, prefix, deliver, errors }
+}
+
+function worker(
+  prefix: string,
+  handlers: Parameters<typeof createWorker>[1],
+  url = redisUrl,
+): Worker {
+  const w = createWorker('events', handlers, {
+    connection: connectionOf(url),
+    prefix,
+    lockDuration: 1000,
+    stalledInterval: 500,
+  })
+  closers.push(() => w.close())
+  return w
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+describe('queue mode configuration', () => {
+  it('refuses handlers or an idempotency store in the receiver', () => {
+    const sink = { enqueue: async () => {} }
+    expect(() => createReceiver({ keys: KEY, queue: { sink }, on: { send: () => {} } })).toThrow(
+      ConfigurationError,
+    )
+    expect(() => createReceiver({ keys: KEY, queue: { sink } }).on('send', () => {})).toThrow(
+      /workers/,
+    )
+    expect(() => createReceiver({ keys: KEY, queue: { sink: {} as never } })).toThrow(/enqueue/)
+  })
+
+  it('job ids are valid for BullMQ (no colon, not an integer) and stable', () => {
+    const id = jobIdFor('m:click:1:2')
+    expect(id).toMatch(/^sc-[0-9a-f]{40}$/)
+    expect(jobIdFor('m:click:1:2')).toBe(id)
+    expect(jobIdFor('m:click:1:3')).not.toBe(id)
+  })
+})
+
+describe.skipIf(!redisUrl)('queue mode on BullMQ (real redis-server)', () => {
+  it('enqueues each event exactly once under concurrent duplicate deliveries', async () => {
+    const { queue, deliver } = setup()
+    const answers = await Promise.all(Array.from({ length: 6 }, () => deliver()))
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
+    const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed')
+    expect(counts.waiting).toBe(SEED_EVENTS.length)
+    const names = (await queue.getWaiting()).map((job) => job.name).sort()
+    expect(names).toEqual(SEED_EVENTS.map((e) => e.event).sort())
+  })
+
+  it('workers run the typed handler map, and BullMQ retries a failing handler', async () => {
+    const { queue, prefix, deliver } = setup()
+    expect((await deliver()).status).toBe(200)
+    const seen: string[] = []
+    let clickAttempts = 0
+    worker(prefix, {
+      click: (event) => {
+        if (++clickAttempts === 1) throw new Error('transient')
+        seen.push(`click ${event.msg.clicks[0]?.clickUrl}`)
+      },
+      spam: (event) => void seen.push(`spam ${event.msg.feedback.feedbackType}`),
+      '*': (event, { job }) => void seen.push(`* ${event.event} ${job.name}`),
+    })
+    await until(async () => (await queue.getJobCounts('completed')).completed === 7, 15_000)
+    expect(clickAttempts).toBe(2)
+    expect(seen).toContain('click http://example.com/')
+    expect(seen).toContain('spam abuse')
+    expect(seen.filter((s) => s.startsWith('* '))).toHaveLength(7)
+  })
+
+  it.skipIf(!canSpawnRedis)(
+    'answers 503 while Redis is down, and nothing is lost once it is back',
+    async () => {
+      const redis = await startRedis()
+      closers.push(() => redis.stop())
+      const { queue, deliver, errors } = setup(redis.url, 1000)
+      await queue.waitUntilReady()
+      await redis.stop()
+      const down = await deliver()
+      expect(down.status).toBe(503)
+      expect(errors.map((e) => e.code)).toContain('QUEUE_FAILED')
+
+      const again = await startRedis(redis.port)
+      closers.push(() => again.stop())
+      await until(async () => (await deliver()).status === 200, 10_000)
+      expect((await queue.getJobCounts('waiting')).waiting).toBe(7)
+    },
+  )
+
+  it.skipIf(!canSpawnRedis)('answers 503 when Redis stalls past the bound', async () => {
+    const redis = await startRedis()
+    closers.push(() => redis.stop())
+    const { queue, deliver } = setup(redis.url, 300)
+    await queue.waitUntilReady()
+    process.kill(redis.pid, 'SIGSTOP')
+    try {
+      const started = Date.now()
+      const res = await deliver()
+      expect(res.status).toBe(503)
+      expect(Date.now() - started).toBeLessThan(5000)
+    } finally {
+      process.kill(redis.pid, 'SIGCONT')
+    }
+  })
+
+  it('a worker killed mid-job leaves its job to be retried by another', async () => {
+    const { queue, prefix } = setup()
+    const { body, signature } = formDelivery(JSON.stringify([SEED_EVENTS[2]]))
+    const app = express()
+    app.use(
+      PATH,
+      createExpressMiddleware({
+        keys: KEY,
+        url: URL_REGISTERED,
+        queue: { sink: bullmqSink(queue) },
+      }),
+    )
+    expect(
+      (
+        await request(createServer(app))
+          .post(PATH)
+          .type(FORM)
+          .set(SIGNATURE_HEADER, signature)
+          .send(body)
+      ).status,
+    ).toBe(200)
+
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/support/queue-worker.ts', redisUrl, 'events', prefix],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    await until(() => out.includes('started'), 15_000)
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+
+    const handled: string[] = []
+    worker(prefix, {
+      send: (event, { job }) => void handled.push(`${event.event} ${job.attemptsStarted}`),
+    })
+    await until(() => handled.length === 1, 15_000)
+    expect(handled[0]).toMatch(/^send [2-9]/)
+  })
+})
