@@ -43,17 +43,16 @@ export {
   redisStore,
 } from './idempotency.js'
 export { type BodyReader, Deadline, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
-export {
-  createReceiver,
-  type EventSink,
-  type HeaderReader,
-  type KeySource,
-  type QueuedEvent,
-  Receiver,
-  type ReceiverOptions,
-  type RequestInfo,
-  type WebhookRequest,
-  type WebhookResponse,
-} from './receiver.js'
+export { createReceiver, Receiver } from './receiver.js'
 export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
+export type {
+  EventSink,
+  HeaderReader,
+  KeySource,
+  QueuedEvent,
+  ReceiverOptions,
+  RequestInfo,
+  WebhookRequest,
+  WebhookResponse,
+} from './types.js'
 export { fromWebRequest, handleWebRequest, toWebResponse } from './web.js'

@@ -1,4 +1,5 @@
 import { RequestError } from './errors.js'
+import { within } from './within.js'
 
 /**
  * What an upstream body parser (express.urlencoded(), @koa/bodyparser) left after consuming
@@ -90,28 +91,15 @@ async function readStream(
   return concat(chunks, total)
 }
 
-/** Run `read` for at most `timeoutMs`; past it, abort it and fail with a 408 {@link RequestError}. */
-async function withTimeout(
-  read: (deadline: Deadline) => Promise<Uint8Array>,
-  timeoutMs: number,
-): Promise<Uint8Array> {
+/** Run `read` for at most `timeoutMs`; past it, fail with a 408 and abort the read. */
+function withTimeout(read: (deadline: Deadline) => Promise<Uint8Array>, timeoutMs: number) {
   const deadline = new Deadline()
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      // Reject first: aborting makes the reader reject too, and the race must report the timeout.
-      reject(new RequestError('BODY_TIMEOUT', `the body did not arrive within ${timeoutMs} ms`))
-      deadline.abort()
-    }, timeoutMs)
-  })
-  const reading = read(deadline)
-  // The loser of the race may still reject; that must not surface as an unhandled rejection.
-  reading.catch(() => {})
-  try {
-    return await Promise.race([reading, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
+  return within(
+    read(deadline),
+    timeoutMs,
+    () => new RequestError('BODY_TIMEOUT', `the body did not arrive within ${timeoutMs} ms`),
+    () => deadline.abort(),
+  )
 }
 
 /** The body as bytes (or the parsed value), never more than `limit` bytes nor slower than `timeoutMs`. */

@@ -1,4 +1,4 @@
-import type { HeaderReader } from './receiver.js'
+import type { HeaderReader } from './types.js'
 
 /** Split `scheme://authority/rest` without normalising anything: the signed URL is compared byte for byte. */
 function split(url: string): { scheme: string; authority: string; rest: string } | undefined {

@@ -1,5 +1,6 @@
 import { ParsedBody } from './read-body.js'
-import type { Receiver, WebhookRequest, WebhookResponse } from './receiver.js'
+import type { Receiver } from './receiver.js'
+import type { WebhookRequest, WebhookResponse } from './types.js'
 
 /** A Web `Request` as the core's request. A body already read (`bodyUsed`) is reported as consumed. */
 export function fromWebRequest<C>(request: Request, context: C): WebhookRequest<C> {

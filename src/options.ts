@@ -1,0 +1,129 @@
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_SIGNATURE_HEADER,
+} from './constants.js'
+import { ConfigurationError } from './errors.js'
+import type { IdempotencyStore } from './idempotency.js'
+import type { EventSink, KeySource, ReceiverOptions } from './types.js'
+
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_IDEMPOTENCY_TTL_MS = 72 * 60 * 60 * 1000
+const DEFAULT_QUEUE_TIMEOUT_MS = 5000
+
+/** Options checked once, with every default filled in (the caller's object is left alone). */
+export interface Config<C> {
+  keys: KeySource<C>
+  url: ReceiverOptions<C>['url']
+  trustProxy: boolean
+  header: string
+  field: string | undefined
+  maxBodyBytes: number
+  maxEvents: number
+  bodyTimeoutMs: number
+  handlerTimeoutMs: number
+  store: IdempotencyStore | undefined
+  ttlMs: number
+  queue: { sink: EventSink; timeoutMs: number } | undefined
+  onError: ReceiverOptions<C>['onError']
+}
+
+function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigurationError(`\`${name}\` must be a positive integer`)
+  }
+  return value
+}
+
+function checkKeys(keys: unknown): void {
+  if (keys === undefined || keys === null) {
+    throw new ConfigurationError(
+      '`keys` is required: pass the webhook key SendClean shows for this webhook, or [] until the webhook is added',
+    )
+  }
+  const ok =
+    typeof keys === 'string' ||
+    typeof keys === 'function' ||
+    (Array.isArray(keys) && keys.every((k) => typeof k === 'string'))
+  if (!ok)
+    throw new ConfigurationError('`keys` must be a string, an array of strings, or a function')
+}
+
+export function normalizeKeys(keys: string | readonly string[] | null | undefined): string[] {
+  if (keys === null || keys === undefined) return []
+  if (typeof keys === 'string') return keys === '' ? [] : [keys]
+  return keys.filter((key) => typeof key === 'string' && key !== '')
+}
+
+/** Check the options and fill in defaults; misconfiguration throws here, not at the first request. */
+export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('options are required, at least { keys }')
+  }
+  checkKeys(options.keys)
+  const { url } = options
+  if (url !== undefined && typeof url !== 'function') {
+    if (typeof url !== 'string' || !/^https?:\/\/[^/?#\s]+/i.test(url)) {
+      throw new ConfigurationError(
+        '`url` must be the absolute http(s) URL registered with SendClean, or a function returning it',
+      )
+    }
+  }
+  const header = options.signatureHeader ?? DEFAULT_SIGNATURE_HEADER
+  if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
+    throw new ConfigurationError('`signatureHeader` must be a header name')
+  }
+  if (
+    options.eventsField !== undefined &&
+    (typeof options.eventsField !== 'string' || options.eventsField === '')
+  ) {
+    throw new ConfigurationError('`eventsField` must be a non-empty string')
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new ConfigurationError('`onError` must be a function')
+  }
+  const { idempotency } = options
+  if (idempotency !== undefined) {
+    const store = idempotency?.store
+    if (typeof store?.has !== 'function' || typeof store.mark !== 'function') {
+      throw new ConfigurationError('`idempotency.store` must have has() and mark()')
+    }
+  }
+  if (options.queue !== undefined) {
+    if (typeof options.queue?.sink?.enqueue !== 'function') {
+      throw new ConfigurationError('`queue.sink` must have an enqueue() method')
+    }
+    if (options.on !== undefined || idempotency !== undefined) {
+      throw new ConfigurationError(
+        'in queue mode events are handled by workers: pass the handlers (and rely on job ids for de-duplication) there, not `on` or `idempotency` here',
+      )
+    }
+  }
+  return {
+    keys: options.keys,
+    url,
+    trustProxy: options.trustProxy === true,
+    header,
+    field: options.eventsField,
+    maxBodyBytes: positiveInteger(options.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
+    maxEvents: positiveInteger(options.maxEvents, 'maxEvents', DEFAULT_MAX_EVENTS),
+    bodyTimeoutMs: positiveInteger(options.bodyTimeoutMs, 'bodyTimeoutMs', DEFAULT_TIMEOUT_MS),
+    handlerTimeoutMs: positiveInteger(
+      options.handlerTimeoutMs,
+      'handlerTimeoutMs',
+      DEFAULT_TIMEOUT_MS,
+    ),
+    store: idempotency?.store,
+    ttlMs: positiveInteger(idempotency?.ttlMs, 'idempotency.ttlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
+    queue: options.queue && {
+      sink: options.queue.sink,
+      timeoutMs: positiveInteger(
+        options.queue.timeoutMs,
+        'queue.timeoutMs',
+        DEFAULT_QUEUE_TIMEOUT_MS,
+      ),
+    },
+    onError: options.onError,
+  }
+}

@@ -1,0 +1,26 @@
+import { ALLOWED_METHODS, HANDSHAKE_BODY } from './constants.js'
+import type { WebhookError } from './errors.js'
+import type { WebhookResponse } from './types.js'
+
+const TEXT = 'text/plain; charset=utf-8'
+const encoder = new TextEncoder()
+const HANDSHAKE_LENGTH = String(encoder.encode(HANDSHAKE_BODY).length)
+
+/** SPEC §1: the answer to a handshake and to every accepted batch (headers only for HEAD). */
+export function handshake(head: boolean): WebhookResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': TEXT, 'content-length': HANDSHAKE_LENGTH },
+    body: head ? '' : HANDSHAKE_BODY,
+  }
+}
+
+/** SPEC §5: the error's status and its message (no key material, no stack). */
+export function errorResponse(error: WebhookError): WebhookResponse {
+  const headers: Record<string, string> = {
+    'content-type': TEXT,
+    'content-length': String(encoder.encode(error.message).length),
+  }
+  if (error.status === 405) headers.allow = ALLOWED_METHODS
+  return { status: error.status, headers, body: error.message }
+}

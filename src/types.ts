@@ -1,0 +1,114 @@
+import type { WebhookError } from './errors.js'
+import type { WebhookEvent } from './events.js'
+import type { HandlerMap } from './handlers.js'
+import type { IdempotencyStore } from './idempotency.js'
+import type { RequestBody } from './read-body.js'
+
+/** Reads a request header, case-insensitively. A Web `Headers` object is one. */
+export interface HeaderReader {
+  get(name: string): string | null | undefined
+}
+
+/** What an adapter hands the core: a request, framework-free. */
+export interface WebhookRequest<C = unknown> {
+  /** HTTP method, any case. */
+  method: string
+  /** The absolute URL the request arrived at, as the server saw it (scheme, Host header, path, query). */
+  url: string
+  headers: HeaderReader
+  body: RequestBody
+  /** The framework's own context, passed on to handlers and the error hook. */
+  context: C
+}
+
+/** What the core answers; adapters write it out as is. */
+export interface WebhookResponse {
+  status: number
+  headers: Record<string, string>
+  /** Empty for HEAD. */
+  body: string
+}
+
+/** One event on its way to a queue: its identity (for de-duplication), parsed and as sent. */
+export interface QueuedEvent {
+  id: string
+  event: WebhookEvent
+  raw: unknown
+}
+
+/** Where queue mode puts batches. Resolve only once every event is durably stored. */
+export interface EventSink {
+  enqueue(events: readonly QueuedEvent[]): Promise<void>
+}
+
+/** What the `keys` and `url` resolvers are given. */
+export interface RequestInfo<C = unknown> {
+  /** The URL the request arrived at (after `trustProxy`). */
+  url: string
+  headers: HeaderReader
+  context: C
+}
+
+export type MaybePromise<T> = T | Promise<T>
+
+/** One key, several (during a rotation), or a per-request resolver. */
+export type KeySource<C> =
+  | string
+  | readonly string[]
+  | ((request: RequestInfo<C>) => MaybePromise<string | readonly string[] | null | undefined>)
+
+/** Options shared by the core and every adapter. */
+export interface ReceiverOptions<C = unknown> {
+  /**
+   * The webhook key(s) from SendClean (`key` in `listWebhook`). Several keys are tried in turn,
+   * for rotations; a function resolves them per request (keys kept in a database, several
+   * webhooks in one app). Pass `[]` until the webhook exists: the handshake is still answered,
+   * events are refused.
+   */
+  keys: KeySource<C>
+  /**
+   * The URL exactly as registered with SendClean; it is part of what is signed.
+   * Default: the URL the request arrived at (see `trustProxy`).
+   */
+  url?: string | ((request: RequestInfo<C>) => MaybePromise<string>)
+  /** Build the default URL from `X-Forwarded-Proto` / `X-Forwarded-Host`. Only behind a proxy you trust. Default false. */
+  trustProxy?: boolean
+  /** Default `X-SendCleanTES-Signature`. */
+  signatureHeader?: string
+  /** The form field with the events. Default `SendCleantes_events`, else the one field ending in `_events`. */
+  eventsField?: string
+  /** Largest body accepted, in bytes; larger is answered 413. Default 10 MiB. */
+  maxBodyBytes?: number
+  /** Most events in one batch; more is answered 413. Default 10,000. */
+  maxEvents?: number
+  /** The body must arrive within this many ms, else 408. Default 30 s. */
+  bodyTimeoutMs?: number
+  /**
+   * A batch's handlers must finish within this many ms, else 503 (SendClean retries) and the
+   * rest of the batch is not started. Default 30 s. A handler still running is not cancelled.
+   */
+  handlerTimeoutMs?: number
+  /**
+   * Skip events already handled (retries, replays): `store` remembers each event's
+   * {@link eventIdentity} for `ttlMs` (default 72 h) after its handlers succeed.
+   */
+  idempotency?: { store: IdempotencyStore; ttlMs?: number }
+  /**
+   * Queue mode: instead of running handlers, hand each verified, validated batch to `sink`
+   * (see `sendclean-webhooks/queue` for BullMQ) and answer 200 once it has taken every event;
+   * past `timeoutMs` (default 5 s) or on failure, 503. Handlers then run in workers, so none
+   * may be registered here.
+   */
+  queue?: { sink: EventSink; timeoutMs?: number }
+  /** Handlers by event type; `on()` adds more. */
+  on?: HandlerMap<C>
+  /**
+   * Called with every error before it is answered (switch on `error.code`). Without it,
+   * 5xx errors (with their cause) and URL mismatches are written to `console.error` (never
+   * any key).
+   *
+   * For a `HANDLER_FAILED` error, return `'skip'` to give up on that event: the batch goes on,
+   * and the event is recorded as skipped in the idempotency store (when there is one).
+   */
+  onError?: (error: WebhookError, context: C) => unknown
+}

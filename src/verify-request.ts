@@ -1,0 +1,62 @@
+import type { Batch } from './decode-batch.js'
+import { InternalError, SignatureError } from './errors.js'
+import { type Config, normalizeKeys } from './options.js'
+import { matchesAnyKey } from './signature.js'
+import type { MaybePromise, RequestInfo, WebhookRequest } from './types.js'
+import { alternativeUrls, forwardedUrl } from './url.js'
+
+async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (cause) {
+    throw new InternalError(`the ${what} resolver failed`, cause)
+  }
+}
+
+/**
+ * SPEC §3: resolve the keys and the signed URL, and check the signature against every key.
+ * Throws a {@link SignatureError} that says what to fix: no key, no header, or a mismatch
+ * naming the URL that was signed (and the URL that would have matched, when one does).
+ */
+export async function verifyRequest<C>(
+  config: Config<C>,
+  request: WebhookRequest<C>,
+  signed: Batch['signed'],
+): Promise<void> {
+  const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
+  const info: RequestInfo<C> = { url: seen, headers: request.headers, context: request.context }
+  const source = config.keys
+  const keys = normalizeKeys(
+    typeof source === 'function' ? await resolve('keys', () => source(info)) : source,
+  )
+  if (keys.length === 0) {
+    throw new SignatureError(
+      'NO_KEY',
+      'no webhook key is configured, so events cannot be verified and are refused (the handshake is still answered); set `keys` to the key SendClean shows for this webhook',
+    )
+  }
+  const signature = request.headers.get(config.header)?.trim()
+  if (!signature) {
+    throw new SignatureError('MISSING_SIGNATURE', `the ${config.header} header is missing`)
+  }
+  const option = config.url
+  const url =
+    typeof option === 'function' ? await resolve('url', () => option(info)) : (option ?? seen)
+  if (await matchesAnyKey(keys, signed(url), signature)) return
+
+  // Failure path only: find out whether the key is right and the URL is not.
+  for (const candidate of alternativeUrls(url, request.url, request.headers)) {
+    if (await matchesAnyKey(keys, signed(candidate), signature)) {
+      throw new SignatureError(
+        'URL_MISMATCH',
+        `the signature was made for ${candidate}, but ${url} was used to check it; set \`url\` to the URL registered with SendClean`,
+        url,
+      )
+    }
+  }
+  throw new SignatureError(
+    'SIGNATURE_MISMATCH',
+    `no key matches the signature (signed URL: ${url}); if SendClean has another URL registered (proxy, load balancer), set \`url\` to it; if the key was reset, add the new key to \`keys\``,
+    url,
+  )
+}
