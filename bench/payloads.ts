@@ -2,19 +2,10 @@
 // the peers, built once per N.
 import { createHmac } from 'node:crypto'
 import { DEFAULT_EVENTS_FIELD, type EventName } from 'sendclean-webhooks'
-import { sampleEvent } from 'sendclean-webhooks/emulator'
+import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/emulator'
 
 export const KEY = 'bench-key-aVLnPysvkKUU95AFrb47Zr'
 export const URL_SIGNED = 'https://example.com/webhooks/sendclean'
-const TYPES: EventName[] = [
-  'send',
-  'delivered',
-  'open',
-  'click',
-  'hard_bounce',
-  'soft_bounce',
-  'spam',
-]
 
 export interface Payload {
   n: number
@@ -29,7 +20,7 @@ export interface Payload {
 
 export function payload(n: number): Payload {
   const events = Array.from({ length: n }, (_, i) =>
-    sampleEvent(TYPES[i % TYPES.length] as EventName, {
+    sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName, {
       id: `msg-${i}`,
       ts: 1_700_000_000_000 + i,
     }),
@@ -50,7 +41,7 @@ let serial = 0
 export function distinctPayload(n: number): { form: string; signature: string } {
   const run = ++serial
   const events = Array.from({ length: n }, (_, i) =>
-    sampleEvent(TYPES[i % TYPES.length] as EventName, {
+    sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName, {
       id: `msg-${process.pid}-${run}-${i}`,
       ts: Date.now(),
     }),

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { signDelivery } from 'sendclean-webhooks'
-import { sampleEvent } from 'sendclean-webhooks/emulator'
+import { type EventName, signDelivery } from 'sendclean-webhooks'
+import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/emulator'
 import { writeSection } from './results-file.js'
 import { SOAK_KEY, SOAK_PATH } from './soak-server.js'
 
@@ -15,9 +15,8 @@ const AMOUNT = Number(process.env.SOAK_REQUESTS ?? 50_000)
 const ADAPTERS = (process.env.SOAK_ADAPTERS ?? 'express,koa,hono,node,fetch').split(',')
 const URL_SIGNED = `http://soak.test${SOAK_PATH}`
 
-const types = ['send', 'delivered', 'open', 'click', 'hard_bounce', 'soft_bounce', 'spam'] as const
 const batch = Array.from({ length: 10 }, (_, i) =>
-  sampleEvent(types[i % types.length] as (typeof types)[number]),
+  sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName),
 )
 const valid = await signDelivery({ key: SOAK_KEY, url: URL_SIGNED, events: batch })
 const forged = await signDelivery({ key: 'not-the-key', url: URL_SIGNED, events: batch })

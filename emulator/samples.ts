@@ -1,15 +1,7 @@
-import type { EventName } from '../src/index.js'
+import { EVENT_NAMES, type EventName } from '../src/index.js'
 
-/** The event types the emulator can trigger, in SPEC order. */
-export const SAMPLE_TYPES: readonly EventName[] = [
-  'send',
-  'delivered',
-  'open',
-  'click',
-  'hard_bounce',
-  'soft_bounce',
-  'spam',
-]
+/** The event types the emulator can trigger: all seven documented ones. */
+export const SAMPLE_TYPES: readonly EventName[] = EVENT_NAMES
 
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36'

@@ -4,7 +4,7 @@
 // receiver, waits until the workers handled all of it, prints who handled what, and stops.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { signDelivery } from 'sendclean-webhooks'
-import { sampleEvent } from 'sendclean-webhooks/emulator'
+import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/emulator'
 
 const KEY = process.env.SENDCLEAN_WEBHOOK_KEY ?? 'queue-example-key'
 const ports = [Number(process.env.PORT_A ?? 3001), Number(process.env.PORT_B ?? 3002)]
@@ -79,19 +79,10 @@ console.log('workers: a, b')
 if (process.argv.includes('--keep')) {
   process.on('SIGINT', stopAll)
 } else {
-  const types = [
-    'send',
-    'delivered',
-    'open',
-    'click',
-    'hard_bounce',
-    'soft_bounce',
-    'spam',
-  ] as const
   let expected = 0
   for (const port of ports) {
     const url = `http://localhost:${port}/webhooks/sendclean`
-    const events = types.map((type) => sampleEvent(type))
+    const events = SAMPLE_TYPES.map((type) => sampleEvent(type))
     expected += events.length
     const res = await fetch(url, {
       method: 'POST',

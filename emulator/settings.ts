@@ -1,0 +1,137 @@
+import { randomBytes, randomInt } from 'node:crypto'
+import { EVENT_NAMES, HANDSHAKE_BODY, signDelivery } from '../src/index.js'
+import type { Requester } from './delivery.js'
+import { nowSeconds, type Store, type StoredWebhook } from './store.js'
+
+/** An answer in SendClean's error envelope (`status: "error"`, HTTP 200). */
+export class ApiError extends Error {
+  constructor(
+    readonly kind: 'ValidationError' | 'GeneralError' | 'AuthenticationError',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+type Params = Record<string, unknown>
+export type SettingsApi = Record<string, (params: Params) => Promise<Record<string, unknown>>>
+
+const SUBSCRIBABLE = new Set<string>(EVENT_NAMES)
+
+function required(params: Params, name: string): string {
+  const value = params[name]
+  if (typeof value !== 'string' || value === '')
+    throw new ApiError('ValidationError', `${name} is required`)
+  return value
+}
+
+/** The comma-separated `event` list; unset means SendClean's documented list. */
+function events(params: Params): string {
+  if (params.event === undefined) return EVENT_NAMES.filter((e) => e !== 'delivered').join(',')
+  if (typeof params.event !== 'string')
+    throw new ApiError('ValidationError', 'event must be a string')
+  const list = params.event
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+  const bad = list.find((e) => !SUBSCRIBABLE.has(e))
+  if (bad) throw new ApiError('ValidationError', `Invalid event: ${bad}`)
+  return list.join(',')
+}
+
+function storeLog(value: unknown, fallback: 'Enable' | 'Disable'): 'Enable' | 'Disable' {
+  if (value === undefined) return fallback
+  if (value !== 'Enable' && value !== 'Disable') {
+    throw new ApiError('ValidationError', "store_log must be 'Enable' or 'Disable'")
+  }
+  return value
+}
+
+const newKey = () => randomBytes(16).toString('base64url').slice(0, 22)
+
+/** SPEC §6: the six `/settings/*` calls, on the store. */
+export function createSettingsApi(store: Store, request: Requester): SettingsApi {
+  const { webhooks } = store
+
+  /** SendClean's check on add/edit: the URL must answer exactly the handshake body. */
+  async function handshake(url: string): Promise<void> {
+    let seen = ''
+    try {
+      const get = await request(url, { method: 'GET' })
+      if (get.status >= 200 && get.status < 300 && get.text === HANDSHAKE_BODY) return
+      seen = `GET answered ${get.status}`
+      // Like Mandrill, fall back to a POST of an empty batch signed with a placeholder key.
+      const empty = await signDelivery({ key: 'placeholder-key', url, events: [] })
+      const post = await request(url, { method: 'POST', ...empty })
+      if (post.status >= 200 && post.status < 300 && post.text === HANDSHAKE_BODY) return
+      seen += `, POST answered ${post.status} ${JSON.stringify(post.text.slice(0, 60))}`
+    } catch (error) {
+      seen += `${seen ? ', ' : ''}${(error as Error).message}`
+    }
+    throw new ApiError(
+      'ValidationError',
+      `url must always respond 'God bless you, SendClean' (${seen})`,
+    )
+  }
+
+  function find(params: Params): StoredWebhook {
+    const webhook = webhooks.get(required(params, 'webhook_id'))
+    if (!webhook) throw new ApiError('ValidationError', 'Invalid webhook_id')
+    return webhook
+  }
+
+  return {
+    async addWebhook(params) {
+      const url = required(params, 'url')
+      const event = events(params)
+      const log = storeLog(params.store_log, 'Disable')
+      await handshake(url)
+      const id = `${Date.now()}${String(randomInt(1e8)).padStart(8, '0')}`
+      webhooks.set(id, {
+        webhook_id: id,
+        url,
+        event,
+        description: typeof params.description === 'string' ? params.description : '',
+        store_log: log,
+        key: newKey(),
+        create_date: nowSeconds(),
+        last_success: null,
+        total_event: 0,
+      })
+      store.persist()
+      return { message: 'Webhook Added' }
+    },
+    async editWebhook(params) {
+      const webhook = find(params)
+      const url = required(params, 'url')
+      const event = params.event === undefined ? webhook.event : events(params)
+      const log = storeLog(params.store_log, webhook.store_log)
+      await handshake(url)
+      Object.assign(webhook, { url, event, store_log: log })
+      if (typeof params.description === 'string') webhook.description = params.description
+      store.persist()
+      return { message: 'Webhook Edited' }
+    },
+    async keyResetWebhook(params) {
+      const webhook = find(params)
+      webhook.key = newKey()
+      store.persist()
+      return { message: 'Webhook key reseted', webhook_id: webhook.webhook_id, key: webhook.key }
+    },
+    async listWebhook() {
+      return {
+        webhook_list: [...webhooks.values()].map(({ last_success, total_event, ...rest }) => rest),
+      }
+    },
+    async deleteWebhook(params) {
+      const webhook = find(params)
+      webhooks.delete(webhook.webhook_id)
+      store.logs.delete(webhook.webhook_id)
+      store.persist()
+      return { message: 'Webhook Deleted' }
+    },
+    async getWebhookInfo(params) {
+      return { webhook_data: { ...find(params) } }
+    },
+  }
+}

@@ -1,0 +1,56 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+
+/** A webhook as SendClean's API shows it (wire names), with its delivery counters. */
+export interface StoredWebhook {
+  webhook_id: string
+  url: string
+  event: string
+  description: string
+  store_log: 'Enable' | 'Disable'
+  key: string
+  create_date: number
+  last_success: number | null
+  total_event: number
+}
+
+/** One POST to a receiver, after its retries. */
+export interface DeliveryResult {
+  webhookId: string
+  url: string
+  events: number
+  status: number | null
+  attempts: number
+  ok: boolean
+  error?: string
+}
+
+/** A delivery as the log keeps it (webhooks with `store_log: Enable`). */
+export type DeliveryLogEntry = DeliveryResult & { time: string; body: string }
+
+export interface Store {
+  webhooks: Map<string, StoredWebhook>
+  logs: Map<string, DeliveryLogEntry[]>
+  /** Write the webhooks (and keys) to the data file, if there is one. */
+  persist(): void
+}
+
+/** Webhooks in memory, loaded from and saved to `dataFile` (atomically) when one is given. */
+export function openStore(dataFile?: string): Store {
+  const webhooks = new Map<string, StoredWebhook>()
+  if (dataFile && existsSync(dataFile)) {
+    const saved = JSON.parse(readFileSync(dataFile, 'utf8')) as { webhooks?: StoredWebhook[] }
+    for (const webhook of saved.webhooks ?? []) webhooks.set(webhook.webhook_id, webhook)
+  }
+  return {
+    webhooks,
+    logs: new Map(),
+    persist() {
+      if (!dataFile) return
+      const tmp = `${dataFile}.tmp`
+      writeFileSync(tmp, JSON.stringify({ webhooks: [...webhooks.values()] }, null, 2))
+      renameSync(tmp, dataFile)
+    },
+  }
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000)
