@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import { bodyParser } from '@koa/bodyparser'
 import Router from '@koa/router'
 import Koa, { type Context } from 'koa'
+import legacyBodyParser from 'koa-bodyparser'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { createKoaMiddleware } from '../adapters/koa.js'
@@ -58,6 +59,22 @@ describe('Koa adapter', () => {
       .send(SEED_EVENTS_TEXT)
     expect(res2.status).toBe(200)
     expect(types).toHaveLength(14)
+  })
+
+  it('verifies after the older koa-bodyparser too', async () => {
+    const types: string[] = []
+    const server = mount(
+      { keys: KEY, url: URL_REGISTERED, on: { '*': (e) => void types.push(e.event) } },
+      [legacyBodyParser()],
+    )
+    const { body, signature } = formDelivery()
+    const res = await request(server)
+      .post(PATH)
+      .type(FORM)
+      .set(SIGNATURE_HEADER, signature)
+      .send(body)
+    expect(res.status).toBe(200)
+    expect(types).toHaveLength(7)
   })
 
   it('verifies a form from the parsed fields when no raw body is kept', async () => {

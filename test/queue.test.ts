@@ -1,12 +1,24 @@
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { createAdaptorServer } from '@hono/node-server'
 import express from 'express'
+import { Hono } from 'hono'
+import Koa from 'koa'
 import request from 'supertest'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createExpressMiddleware } from '../adapters/express.js'
+import { createFetchHandler } from '../adapters/fetch.js'
+import { createHonoHandler } from '../adapters/hono.js'
+import { createKoaMiddleware } from '../adapters/koa.js'
+import { createNodeHandler } from '../adapters/node.js'
 import { bullmqSink, createQueue, createWorker, jobIdFor, type Worker } from '../queue/index.js'
-import { ConfigurationError, createReceiver, type WebhookError } from '../src/index.js'
+import {
+  ConfigurationError,
+  createReceiver,
+  type ReceiverOptions,
+  type WebhookError,
+} from '../src/index.js'
 import {
   FORM,
   formDelivery,
@@ -33,7 +45,36 @@ afterEach(async () => {
 })
 
 let n = 0
-function setup(url = redisUrl, timeoutMs = 2000) {
+type Framework = 'express' | 'koa' | 'hono' | 'node' | 'fetch'
+
+/** A receiver in queue mode, mounted on `framework` (queue mode is core, so every adapter has it). */
+function mount(framework: Framework, options: ReceiverOptions<never>): Server {
+  // biome-ignore lint/suspicious/noExplicitAny: one options object serves every adapter's context
+  const o = options as ReceiverOptions<any>
+  switch (framework) {
+    case 'express': {
+      const app = express()
+      app.use(PATH, createExpressMiddleware(o))
+      return createServer(app)
+    }
+    case 'koa': {
+      const app = new Koa()
+      app.use(createKoaMiddleware({ ...o, path: PATH }))
+      return createServer(app.callback())
+    }
+    case 'hono': {
+      const app = new Hono()
+      app.all(PATH, createHonoHandler(o))
+      return createAdaptorServer({ fetch: app.fetch }) as Server
+    }
+    case 'node':
+      return createServer(createNodeHandler({ ...o, path: PATH }))
+    case 'fetch':
+      return createAdaptorServer({ fetch: createFetchHandler(o) }) as Server
+  }
+}
+
+function setup(url = redisUrl, timeoutMs = 2000, framework: Framework = 'express') {
   const prefix = `qtest${process.pid}-${++n}`
   const queue = createQueue('events', { connection: connectionOf(url), prefix })
   // While Redis is down in the tests below, the queue reports connection errors: expected.
@@ -41,17 +82,12 @@ function setup(url = redisUrl, timeoutMs = 2000) {
   // Closing while Redis is down rejects (quit cannot be sent): nothing to clean up then.
   closers.push(() => queue.close().catch(() => {}))
   const errors: WebhookError[] = []
-  const app = express()
-  app.use(
-    PATH,
-    createExpressMiddleware({
-      keys: KEY,
-      url: URL_REGISTERED,
-      queue: { sink: bullmqSink(queue), timeoutMs },
-      onError: (e) => void errors.push(e),
-    }),
-  )
-  const server = createServer(app)
+  const server = mount(framework, {
+    keys: KEY,
+    url: URL_REGISTERED,
+    queue: { sink: bullmqSink(queue), timeoutMs },
+    onError: (e) => void errors.push(e),
+  })
   const deliver = () => {
     const { body, signature } = formDelivery()
     return request(server).post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
@@ -103,14 +139,36 @@ describe('queue mode configuration', () => {
 })
 
 describe.skipIf(!redisUrl)('queue mode on BullMQ (real redis-server)', () => {
-  it('enqueues each event exactly once under concurrent duplicate deliveries', async () => {
-    const { queue, deliver } = setup()
-    const answers = await Promise.all(Array.from({ length: 6 }, () => deliver()))
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
-    const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed')
-    expect(counts.waiting).toBe(SEED_EVENTS.length)
-    const names = (await queue.getWaiting()).map((job) => job.name).sort()
-    expect(names).toEqual(SEED_EVENTS.map((e) => e.event).sort())
+  it.each<Framework>(['express', 'koa', 'hono', 'node', 'fetch'])(
+    '%s: enqueues each event exactly once under concurrent duplicate deliveries',
+    async (framework) => {
+      const { queue, deliver } = setup(redisUrl, 2000, framework)
+      const answers = await Promise.all(Array.from({ length: 6 }, () => deliver()))
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
+      const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed')
+      expect(counts.waiting).toBe(SEED_EVENTS.length)
+      const names = (await queue.getWaiting()).map((job) => job.name).sort()
+      expect(names).toEqual(SEED_EVENTS.map((e) => e.event).sort())
+    },
+  )
+
+  it('worker.close() lets the job in flight finish', async () => {
+    const { queue, prefix, deliver } = setup()
+    expect((await deliver()).status).toBe(200)
+    let started = 0
+    let finished = 0
+    const w = worker(prefix, {
+      send: async () => {
+        started++
+        await new Promise((r) => setTimeout(r, 300))
+        finished++
+      },
+    })
+    await until(() => started === 1)
+    await w.close()
+    expect(finished).toBe(1)
+    const job = (await queue.getCompleted()).find((j) => j.name === 'send')
+    expect(job?.finishedOn).toBeTypeOf('number')
   })
 
   it('workers run the typed handler map, and BullMQ retries a failing handler', async () => {
