@@ -108,7 +108,6 @@ export function createWorker(
 ): Worker<EventJobData> {
   const registry = new HandlerRegistry<WorkerContext>()
   registry.addMap(handlers)
-  const any = registry.of('*')
   return new Worker<EventJobData>(
     queueName,
     async (job) => {
@@ -116,8 +115,7 @@ export function createWorker(
       if (!result.ok) throw new UnrecoverableError(`sendclean-webhooks: event ${result.message}`)
       const event = result.event
       const context: WorkerContext = { job }
-      for (const handler of registry.of(event.event) ?? []) await handler(event as never, context)
-      for (const handler of any ?? []) await handler(event as never, context)
+      await registry.run(event, context)
     },
     options,
   )

@@ -1,7 +1,7 @@
 import { malformed } from './decode-batch.js'
 import { HandlerError, InternalError } from './errors.js'
 import { eventIdentity, parseEvent, type WebhookEvent } from './events.js'
-import type { Handler, HandlerRegistry } from './handlers.js'
+import type { HandlerRegistry } from './handlers.js'
 import type { EventOutcome } from './idempotency.js'
 import type { Config } from './options.js'
 import { within } from './within.js'
@@ -14,14 +14,6 @@ interface Progress {
   timedOut: boolean
   /** Set once anything was awaited: only then can the batch outlive the handler timeout. */
   waiting: boolean
-}
-
-/** Run a handler; a promise is returned only when the handler returned one (sync handlers cost no tick). */
-function call(handler: Handler<never, unknown>, event: unknown, context: unknown) {
-  const result = handler(event as never, context)
-  return typeof (result as PromiseLike<unknown> | undefined)?.then === 'function'
-    ? result
-    : undefined
 }
 
 async function storeCall<T>(run: () => T | Promise<T>): Promise<T> {
@@ -44,7 +36,6 @@ async function run<C>(
   report: Report<C>,
   progress: Progress,
 ): Promise<void> {
-  const any = handlers.of('*')
   const { store } = config
   for (let i = 0; i < events.length; i++) {
     // After a timeout the batch has been answered 503: start nothing more.
@@ -58,15 +49,10 @@ async function run<C>(
     }
     let outcome: EventOutcome = 'handled'
     try {
-      for (const list of [handlers.of(event.event), any]) {
-        if (!list) continue
-        for (const handler of list) {
-          const pending = call(handler as Handler<never, unknown>, event, context)
-          if (pending) {
-            progress.waiting = true
-            await pending
-          }
-        }
+      const pending = handlers.run(event, context)
+      if (pending) {
+        progress.waiting = true
+        await pending
       }
     } catch (cause) {
       if (progress.timedOut) return

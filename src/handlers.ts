@@ -65,11 +65,31 @@ export class HandlerRegistry<C> {
     for (const [type, handler] of Object.entries(map)) this.add(type as Key, handler)
   }
 
-  /** The handlers of one type, in registration order. */
-  of(type: string): readonly Handler<never, C>[] | undefined {
-    return this.#byType.get(type)
+  /**
+   * Run an event's own handlers (or `unknown`'s), then the `*` handlers, one at a time. A
+   * promise is returned only once a handler returns one, so synchronous handlers cost no
+   * microtask; a handler's throw or rejection comes out as is.
+   */
+  run(event: WebhookEvent, context: C): Promise<void> | undefined {
+    return this.#runFrom(event, context, 0)
+  }
+
+  #runFrom(event: WebhookEvent, context: C, start: number): Promise<void> | undefined {
+    const own = this.#byType.get(event.event) ?? NONE
+    const any = this.#byType.get('*') ?? NONE
+    const total = own.length + any.length
+    for (let i = start; i < total; i++) {
+      const handler = (i < own.length ? own[i] : any[i - own.length]) as Handler<never, C>
+      const result = handler(event as never, context)
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        return Promise.resolve(result).then(() => this.#runFrom(event, context, i + 1))
+      }
+    }
+    return undefined
   }
 }
+
+const NONE: readonly Handler<never, never>[] = []
 
 /**
  * Give an adapter's function an `on` method that registers on `receiver` and returns the

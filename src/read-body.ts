@@ -58,7 +58,7 @@ export function tooLarge(limit: number): RequestError {
 }
 
 /** Join chunks into one buffer (no copy for a single chunk). */
-export function concat(chunks: Uint8Array[], total: number): Uint8Array {
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0] as Uint8Array
   const out = new Uint8Array(total)
   let offset = 0

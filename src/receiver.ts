@@ -20,8 +20,6 @@ import { verifyRequest } from './verify-request.js'
 export class Receiver<C = unknown> {
   /** Add a handler for one event type, several, `unknown` or `*`. Chainable. */
   readonly on: On<C, this>
-  /** Largest body accepted, in bytes. */
-  readonly maxBodyBytes: number
   readonly #config: Config<C>
   readonly #handlers = new HandlerRegistry<C>()
   /** Errors already passed to the hook (handler failures are reported where they happen). */
@@ -29,7 +27,6 @@ export class Receiver<C = unknown> {
 
   constructor(options: ReceiverOptions<C>) {
     this.#config = resolveOptions(options)
-    this.maxBodyBytes = this.#config.maxBodyBytes
     this.#handlers.addMap(options.on)
     this.on = ((types: string | readonly string[], handler: unknown) => {
       if (this.#config.queue) {
