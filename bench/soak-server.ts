@@ -6,7 +6,7 @@ import { createAdaptorServer } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
 import Koa from 'koa'
-import type { ReceiverOptions, WebhookEvent } from 'sendclean-webhooks'
+import { isKnownEvent, type ReceiverOptions, type WebhookEvent } from 'sendclean-webhooks'
 import { createExpressMiddleware } from 'sendclean-webhooks/express'
 import { createFetchHandler } from 'sendclean-webhooks/fetch'
 import { createHonoHandler } from 'sendclean-webhooks/hono'
@@ -24,7 +24,7 @@ const options: ReceiverOptions<any> = {
   on: {
     '*': (event: WebhookEvent) => {
       // The injected fault: a batch carrying this message id fails in its handler.
-      if (event.event !== 'unknown' && event._id === 'inject-fault') throw new Error('injected')
+      if (isKnownEvent(event) && event._id === 'inject-fault') throw new Error('injected')
     },
   },
 }

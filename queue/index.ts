@@ -4,12 +4,12 @@ import {
   type Job,
   type JobsOptions,
   Queue,
-  UnrecoverableError,
   Worker,
   type WorkerOptions,
 } from 'bullmq'
 import { type HandlerMap, HandlerRegistry } from '../src/handlers.js'
 import { type EventSink, parseEvent } from '../src/index.js'
+import { within } from '../src/within.js'
 
 /**
  * Queue mode on BullMQ: the receiver verifies and validates, adds one job per event, and answers
@@ -45,6 +45,9 @@ export function jobIdFor(identity: string): string {
   return `sc-${createHash('sha1').update(identity).digest('hex')}`
 }
 
+/** How long a batch waits for the queue's first connection to Redis. */
+const FIRST_CONNECTION_WAIT_MS = 250
+
 /**
  * A Queue set up for the receiver: commands fail at once while Redis is unreachable (no offline
  * queue), so a batch is answered 503 instead of waiting.
@@ -74,8 +77,24 @@ export function bullmqSink(
   queue: Queue,
   { jobOptions = {} }: { jobOptions?: JobsOptions } = {},
 ): EventSink {
+  // BullMQ holds every command until its first connection: before Redis has ever answered,
+  // wait only briefly, so a receiver started while Redis is down answers 503 at once.
+  let ready = false
+  const firstConnection = queue.waitUntilReady().then(
+    () => {
+      ready = true
+    },
+    () => {},
+  )
   return {
     async enqueue(events) {
+      if (!ready) {
+        await within(
+          firstConnection,
+          FIRST_CONNECTION_WAIT_MS,
+          () => new Error('Redis has not been reachable since the queue was created'),
+        )
+      }
       await queue.addBulk(
         events.map((e) => ({
           name: e.event.event === 'unknown' ? e.event.type : e.event.event,
@@ -90,7 +109,7 @@ export function bullmqSink(
 /**
  * A BullMQ worker that runs the same handler map as in-process mode, with the event narrowed
  * per type; `context.job` is the BullMQ job. A handler that throws fails the attempt, and
- * BullMQ retries with the job's backoff; an event that no longer validates fails at once.
+ * BullMQ retries with the job's backoff; an event that fails its schema goes to `invalid`.
  *
  * `await worker.close()` lets in-flight jobs finish; a worker that dies mid-job leaves its job
  * to be picked up again once its lock expires (BullMQ's stalled-job check).
@@ -111,9 +130,8 @@ export function createWorker(
   return new Worker<EventJobData>(
     queueName,
     async (job) => {
-      const result = parseEvent(job.data?.event)
-      if (!result.ok) throw new UnrecoverableError(`sendclean-webhooks: event ${result.message}`)
-      const event = result.event
+      // An event that fails its schema reaches the `invalid` handlers, as in-process.
+      const event = parseEvent(job.data?.event)
       const context: WorkerContext = { job }
       await registry.run(event, context)
     },

@@ -25,7 +25,12 @@ export interface ClientOptions {
   fetch?: typeof fetch
   /** Per attempt. Default 10 s. */
   timeoutMs?: number
-  /** Retries after a 429 or 5xx. Default 3. */
+  /**
+   * Retries, with backoff. Every call is retried after a 429 (the rate limiter refused it, so
+   * nothing was applied); only the idempotent calls (`listWebhooks`, `getWebhook`,
+   * `editWebhook`) also after a 5xx, a network failure or a timeout, since the request may
+   * have reached SendClean and a repeated `addWebhook` could create a second webhook. Default 3.
+   */
   retries?: number
   /** Base of the exponential backoff (full jitter). Default 500 ms. */
   retryDelayMs?: number
@@ -169,6 +174,9 @@ function parseLenient(text: string): unknown {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Calls that can be repeated without a second effect: only these are retried after a 5xx. */
+const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
+
 /**
  * The management API, typed.
  *
@@ -207,10 +215,18 @@ export function createClient(options: ClientOptions) {
     }
   }
 
+  /** Wait before retry number `retry` (0-based): Retry-After when given, else jittered backoff. */
+  function pause(retry: number, res?: Response): Promise<unknown> {
+    const after = Number(res?.headers.get('retry-after'))
+    const backoff = Math.random() * retryDelayMs * 2 ** retry
+    return sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : backoff)
+  }
+
   async function call(
     method: string,
     params: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
+    const idempotent = IDEMPOTENT.has(method)
     const body = JSON.stringify({
       owner_id: options.ownerId,
       token: options.token,
@@ -218,13 +234,19 @@ export function createClient(options: ClientOptions) {
       ...params,
     })
     for (let retry = 0; ; retry++) {
-      const res = await attempt(method, body)
-      if (res.status === 429 || res.status >= 500) {
+      let res: Response
+      try {
+        res = await attempt(method, body)
+      } catch (error) {
+        // The request may have been applied before the connection failed or the time ran out.
+        if (!idempotent || retry >= retries) throw error
+        await pause(retry)
+        continue
+      }
+      if (res.status === 429 || (idempotent && res.status >= 500)) {
         await res.body?.cancel()
         if (retry >= retries) throw new HttpError(method, res.status)
-        const after = Number(res.headers.get('retry-after'))
-        const backoff = Math.random() * retryDelayMs * 2 ** retry
-        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : backoff)
+        await pause(retry, res)
         continue
       }
       if (!res.ok) {

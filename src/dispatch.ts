@@ -1,19 +1,21 @@
 import { malformed } from './decode-batch.js'
-import { HandlerError, InternalError } from './errors.js'
-import { eventIdentity, parseEvent, type WebhookEvent } from './events.js'
+import { HandlerError, InternalError, InvalidEventError, type WebhookError } from './errors.js'
+import { describeInvalid, parseEvent, type WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
-import type { EventOutcome } from './idempotency.js'
+import type { ClaimResult, EventOutcome } from './idempotency.js'
 import type { Config } from './options.js'
 import { within } from './within.js'
 
-/** Reports a handler failure to the error hook; `'skip'` means give up on that event. */
-export type Report<C> = (error: HandlerError, context: C) => Promise<unknown>
+/** Tells the error hook; for a handler failure, `'skip'` means give up on that event. */
+export type Report<C> = (error: WebhookError, context: C) => Promise<unknown>
 
 interface Progress {
   index: number
   timedOut: boolean
   /** Set once anything was awaited: only then can the batch outlive the handler timeout. */
   waiting: boolean
+  /** The event being waited for is a duplicate running elsewhere, not this batch's handler. */
+  inFlight: boolean
 }
 
 async function storeCall<T>(run: () => T | Promise<T>): Promise<T> {
@@ -28,6 +30,75 @@ async function storeCall<T>(run: () => T | Promise<T>): Promise<T> {
   }
 }
 
+let serial = 0
+/**
+ * Unique per batch attempt (suffixed with the event's index, unique per claim): a claim that
+ * expired and was taken over is never released by us.
+ */
+function attemptToken(): string {
+  serial = (serial + 1) % Number.MAX_SAFE_INTEGER
+  const random = globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2)
+  return `${random}.${serial}`
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Claim, waiting while a duplicate runs elsewhere; `undefined` when the batch timed out. */
+async function claim<C>(
+  config: Config<C>,
+  key: string,
+  token: string,
+  progress: Progress,
+): Promise<ClaimResult | undefined> {
+  const store = config.store
+  if (!store) return 'claimed'
+  let result = await storeCall(() => store.claim(key, token, config.leaseMs))
+  for (let delay = 5; result === 'busy'; delay = Math.min(delay * 2, 200)) {
+    progress.inFlight = true
+    await sleep(delay)
+    if (progress.timedOut) return undefined
+    result = await storeCall(() => store.claim(key, token, config.leaseMs))
+  }
+  progress.inFlight = false
+  return result
+}
+
+/**
+ * Run one claimed event's handlers: how it ended, or a rejection that fails the batch. Returns
+ * synchronously when nothing was awaited (sync handlers cost no microtask).
+ */
+function runEvent<C>(
+  handlers: HandlerRegistry<C>,
+  event: WebhookEvent,
+  index: number,
+  context: C,
+  report: Report<C>,
+  progress: Progress,
+): EventOutcome | Promise<EventOutcome> {
+  const failed = async (cause: unknown): Promise<EventOutcome> => {
+    if (progress.timedOut) throw cause
+    const error = new HandlerError(event, index, cause)
+    if ((await report(error, context)) !== 'skip') throw error
+    return 'skipped'
+  }
+  const runHandlers = (): EventOutcome | Promise<EventOutcome> => {
+    let pending: Promise<void> | undefined
+    try {
+      pending = handlers.run(event, context)
+    } catch (cause) {
+      progress.waiting = true
+      return failed(cause)
+    }
+    if (!pending) return 'handled'
+    progress.waiting = true
+    return pending.then(() => 'handled' as const, failed)
+  }
+  if (event.event !== 'invalid') return runHandlers()
+  // An invalid event is reported (once, when it is claimed), then goes to its handlers.
+  progress.waiting = true
+  return report(new InvalidEventError(event, index), context).then(runHandlers)
+}
+
 async function run<C>(
   config: Config<C>,
   handlers: HandlerRegistry<C>,
@@ -37,31 +108,40 @@ async function run<C>(
   progress: Progress,
 ): Promise<void> {
   const { store } = config
+  // Every store call is awaited: the batch's time bound must apply from the start.
+  if (store) progress.waiting = true
+  // Done markers are written while the next event runs (one round trip per event instead of
+  // two); the batch is acknowledged only once every one of them is stored.
+  const completions: Promise<void>[] = []
+  const attempt = store ? attemptToken() : ''
   for (let i = 0; i < events.length; i++) {
     // After a timeout the batch has been answered 503: start nothing more.
-    if (progress.timedOut) return
+    if (progress.timedOut) break
     progress.index = i
     const event = events[i] as WebhookEvent
-    const key = store ? eventIdentity(event) : ''
-    if (store) {
-      progress.waiting = true
-      if (await storeCall(() => store.has(key))) continue
+    if (!store) {
+      const outcome = runEvent(handlers, event, i, context, report, progress)
+      if (typeof outcome !== 'string') await outcome
+      continue
     }
-    let outcome: EventOutcome = 'handled'
+    const key = await config.identity(event)
+    const token = `${attempt}.${i}`
+    const claimed = await claim(config, key, token, progress)
+    if (claimed !== 'claimed') continue // done elsewhere, or timed out while waiting
+    let outcome: EventOutcome
     try {
-      const pending = handlers.run(event, context)
-      if (pending) {
-        progress.waiting = true
-        await pending
-      }
-    } catch (cause) {
-      if (progress.timedOut) return
-      const error = new HandlerError(event, i, cause)
-      if ((await report(error, context)) !== 'skip') throw error
-      outcome = 'skipped'
+      outcome = await runEvent(handlers, event, i, context, report, progress)
+    } catch (error) {
+      // Give the event back so a retry can run it; if this fails, the lease expires anyway.
+      await Promise.resolve(store.release(key, token)).catch(() => {})
+      throw error
     }
-    if (store && !progress.timedOut) await storeCall(() => store.mark(key, config.ttlMs, outcome))
+    // Also after a timeout: the handler finished late, and its duplicates are waiting for this.
+    const completion = storeCall(() => store.complete(key, token, config.ttlMs, outcome))
+    completion.catch(() => {}) // awaited below; a batch that timed out no longer waits
+    completions.push(completion)
   }
+  await Promise.all(completions)
 }
 
 /** Queue mode: hand the batch to the sink, bounded by its timeout. */
@@ -72,7 +152,9 @@ async function enqueue<C>(
 ): Promise<void> {
   const queue = config.queue
   if (!queue) return
-  const batch = events.map((event, i) => ({ id: eventIdentity(event), event, raw: raw[i] }))
+  const batch = await Promise.all(
+    events.map(async (event, i) => ({ id: await config.identity(event), event, raw: raw[i] })),
+  )
   try {
     await within(
       queue.sink.enqueue(batch),
@@ -89,9 +171,9 @@ async function enqueue<C>(
 }
 
 /**
- * Validate the whole batch, then run its handlers in order (or enqueue it, in queue mode).
- * Resolves only when every event was handled, skipped on purpose, or already seen; otherwise
- * rejects, and the batch is not acknowledged.
+ * Validate the batch, then run its handlers in order (or enqueue it, in queue mode). Resolves
+ * only when every event was handled, skipped on purpose, or already done; otherwise rejects,
+ * and the batch is not acknowledged.
  */
 export async function dispatch<C>(
   config: Config<C>,
@@ -100,22 +182,34 @@ export async function dispatch<C>(
   context: C,
   report: Report<C>,
 ): Promise<void> {
-  // Validate first: a bad event at the end must not leave the batch half-handled.
   const events: WebhookEvent[] = new Array(raw.length)
   for (let i = 0; i < raw.length; i++) {
-    const result = parseEvent(raw[i])
-    if (!result.ok) throw malformed(`event ${i} ${result.message}`)
-    events[i] = result.event
+    const event = parseEvent(raw[i])
+    // Strict mode: a bad event anywhere refuses the batch before anything runs.
+    if (config.strict && event.event === 'invalid') throw malformed(describeInvalid(event, i))
+    events[i] = event
   }
-  if (config.queue) return enqueue(config, events, raw)
+  if (config.queue) {
+    // Workers get invalid events too; the receiver reports them, as in-process mode does.
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as WebhookEvent
+      if (event.event === 'invalid') await report(new InvalidEventError(event, i), context)
+    }
+    return enqueue(config, events, raw)
+  }
 
-  const progress: Progress = { index: 0, timedOut: false, waiting: false }
+  const progress: Progress = { index: 0, timedOut: false, waiting: false, inFlight: false }
   const running = run(config, handlers, events, context, report, progress)
   // Finished without waiting on anything (sync handlers, no store): nothing to time out.
   if (!progress.waiting) return running
   return within(running, config.handlerTimeoutMs, () => {
     progress.timedOut = true
     const i = progress.index
-    return new HandlerError(events[i], i, undefined, 'HANDLER_TIMEOUT')
+    return new HandlerError(
+      events[i],
+      i,
+      undefined,
+      progress.inFlight ? 'EVENT_IN_FLIGHT' : 'HANDLER_TIMEOUT',
+    )
   })
 }

@@ -1,3 +1,5 @@
+import { describeInvalid, type InvalidEvent } from './events.js'
+
 /**
  * Every error the receiver produces carries a stable `code` (switch on it) and the HTTP
  * `status` it is answered with. Messages never contain key material.
@@ -14,6 +16,8 @@ export type WebhookErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'HANDLER_FAILED'
   | 'HANDLER_TIMEOUT'
+  | 'EVENT_IN_FLIGHT'
+  | 'INVALID_EVENT'
   | 'BODY_TIMEOUT'
   | 'STORE_FAILED'
   | 'QUEUE_FAILED'
@@ -31,6 +35,9 @@ const STATUS: Record<WebhookErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   HANDLER_FAILED: 500,
   HANDLER_TIMEOUT: 503,
+  EVENT_IN_FLIGHT: 503,
+  // Reported, not answered: the batch goes on (in `strict` mode the batch is refused with 400).
+  INVALID_EVENT: 400,
   BODY_TIMEOUT: 408,
   STORE_FAILED: 503,
   QUEUE_FAILED: 503,
@@ -81,8 +88,10 @@ export class RequestError extends WebhookError {
 }
 
 /**
- * A handler threw (`HANDLER_FAILED`, 500) or the batch's handlers outlived `handlerTimeoutMs`
- * (`HANDLER_TIMEOUT`, 503). Either way the batch is not acknowledged, so SendClean retries it.
+ * A handler threw (`HANDLER_FAILED`, 500), the batch's handlers outlived `handlerTimeoutMs`
+ * (`HANDLER_TIMEOUT`, 503), or a duplicate of an event was still running elsewhere when that
+ * time ran out (`EVENT_IN_FLIGHT`, 503). Either way the batch is not acknowledged, so SendClean
+ * retries it.
  */
 export class HandlerError extends WebhookError {
   override name = 'HandlerError'
@@ -95,14 +104,40 @@ export class HandlerError extends WebhookError {
     event: unknown,
     index: number,
     cause: unknown,
-    code: 'HANDLER_FAILED' | 'HANDLER_TIMEOUT' = 'HANDLER_FAILED',
+    code: 'HANDLER_FAILED' | 'HANDLER_TIMEOUT' | 'EVENT_IN_FLIGHT' = 'HANDLER_FAILED',
   ) {
     const type = (event as { event?: unknown })?.event
-    const what = code === 'HANDLER_TIMEOUT' ? 'timed out' : 'failed'
+    const what =
+      code === 'HANDLER_TIMEOUT'
+        ? 'timed out'
+        : code === 'EVENT_IN_FLIGHT'
+          ? 'was still running for a duplicate delivery'
+          : 'failed'
     super(
       code,
       `the handler for event ${index} (${typeof type === 'string' ? type : 'unknown'}) ${what}; the batch was not acknowledged, so SendClean will retry it`,
       { cause },
+    )
+    this.event = event
+    this.index = index
+  }
+}
+
+/**
+ * An authentic event failed its schema (`INVALID_EVENT`). Reported to the error hook; the rest
+ * of the batch goes on and the event reaches `invalid` handlers, unless `strict` is set.
+ */
+export class InvalidEventError extends WebhookError {
+  override name = 'InvalidEventError'
+  /** The event as sent, with its issues. */
+  readonly event: InvalidEvent
+  /** The event's position in its batch (0-based). */
+  readonly index: number
+
+  constructor(event: InvalidEvent, index: number) {
+    super(
+      'INVALID_EVENT',
+      `${describeInvalid(event, index)}; the event was not handled by its type's handlers`,
     )
     this.event = event
     this.index = index

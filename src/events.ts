@@ -1,20 +1,32 @@
 import { z } from 'zod'
 import { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
 
-// Some senders send numbers as numeric strings; accept both, expose a number.
-const numeric = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^\s*-?\d+(?:\.\d+)?\s*$/, 'expected a number or a numeric string')
-    .transform(Number),
-])
+// Some senders send numbers as numeric strings; accept both, expose a finite number ("1" then
+// four hundred zeros is a numeric string whose Number is Infinity).
+const numeric = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\s*-?\d+(?:\.\d+)?\s*$/, 'expected a number or a numeric string')
+      .transform(Number),
+  ])
+  .pipe(z.number())
+
+/** Largest time a Date can hold (ECMA-262 §21.4.1.1), in ms since the epoch. */
+const MAX_DATE_MS = 8.64e15
+
+// `ts` becomes `date`: it must be a whole number of ms that a Date can represent, which also
+// rules out numeric strings that lose precision in a Number ("9007199254740993").
+const timestamp = numeric.pipe(
+  z.int('expected a whole number of milliseconds').min(0).max(MAX_DATE_MS),
+)
 
 const base = {
   _id: z.string(),
   smtp_name: z.string(),
   x_unique_id: z.string(),
-  ts: numeric,
+  ts: timestamp,
 }
 
 const bounceMsg = z.looseObject({
@@ -114,8 +126,29 @@ export interface UnknownEvent {
   readonly raw: Readonly<Record<string, unknown>>
 }
 
-/** Anything a batch can contain. Narrow with {@link isKnownEvent}. */
-export type WebhookEvent = SendCleanEvent | UnknownEvent
+/** Why an event failed its schema: where (a path into the event) and what was expected. */
+export interface EventIssue {
+  readonly path: readonly (string | number)[]
+  readonly message: string
+}
+
+/**
+ * An authentic event that does not match its type's schema (or has no `event` field). It does
+ * not block its batch: it reaches `invalid` handlers (and `*`), in batch order, and the error
+ * hook as `INVALID_EVENT`, with everything needed to handle it by hand later.
+ */
+export interface InvalidEvent {
+  readonly event: 'invalid'
+  /** The `event` value as sent, when it is a string. */
+  readonly type: string | undefined
+  /** The event exactly as sent. */
+  readonly raw: unknown
+  /** Every way it fails its schema. */
+  readonly issues: readonly EventIssue[]
+}
+
+/** Anything a batch can contain. Narrow with {@link isKnownEvent} or on `event`. */
+export type WebhookEvent = SendCleanEvent | UnknownEvent | InvalidEvent
 
 /**
  * True for the seven documented event types.
@@ -124,36 +157,54 @@ export type WebhookEvent = SendCleanEvent | UnknownEvent
  * receiver.on('*', (event) => { if (isKnownEvent(event)) console.log(event.date) })
  */
 export function isKnownEvent(event: WebhookEvent): event is SendCleanEvent {
-  return event.event !== 'unknown'
+  return event.event !== 'unknown' && event.event !== 'invalid'
 }
 
-export type ParseResult =
-  | { ok: true; event: SendCleanEvent; known: true }
-  | { ok: true; event: UnknownEvent; known: false }
-  | { ok: false; message: string }
+function invalid(raw: unknown, type: string | undefined, issues: EventIssue[]): InvalidEvent {
+  return { event: 'invalid', type, raw, issues }
+}
 
-/** Validate one raw event from a batch. Never throws. */
-export function parseEvent(raw: unknown): ParseResult {
+/**
+ * Validate one raw event from a batch. Never throws: a documented type that fails its schema,
+ * or a record without an `event` field, comes back as an {@link InvalidEvent}; an undocumented
+ * type as an {@link UnknownEvent}.
+ *
+ * @example
+ * const event = parseEvent(JSON.parse(text)[0])
+ * if (event.event === 'hard_bounce') console.log(event.msg.bounceDesc)
+ */
+export function parseEvent(raw: unknown): WebhookEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, message: 'is not an object' }
+    return invalid(raw, undefined, [{ path: [], message: 'expected an object' }])
   }
   const type = (raw as { event?: unknown }).event
-  if (typeof type !== 'string') return { ok: false, message: 'has no string "event" field' }
+  if (typeof type !== 'string') {
+    return invalid(raw, undefined, [{ path: ['event'], message: 'expected a string' }])
+  }
   if (!Object.hasOwn(eventSchemas, type)) {
-    const event: UnknownEvent = { event: 'unknown', type, raw: raw as Record<string, unknown> }
-    return { ok: true, event, known: false }
+    return { event: 'unknown', type, raw: raw as Record<string, unknown> }
   }
 
   const result = eventSchemas[type as EventName].safeParse(raw)
   if (!result.success) {
-    const issue = result.error.issues[0]
-    const where = issue && issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
-    return { ok: false, message: `(${type})${where}: ${issue?.message ?? 'invalid'}` }
+    const issues = result.error.issues.map((issue) => ({
+      path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
+      message: issue.message,
+    }))
+    return invalid(raw, type, issues)
   }
   const event = result.data as SendCleanEvent
   event.date = new Date(event.ts)
   if (event.event === 'spam') defineFeedback(event.msg)
-  return { ok: true, event, known: true }
+  return event
+}
+
+/** `event N (type).path: message` for the first issue: what a log line or a 400 says. */
+export function describeInvalid(event: InvalidEvent, index: number): string {
+  const issue = event.issues[0]
+  const where = issue && issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
+  const type = event.type === undefined ? '' : ` (${event.type})`
+  return `event ${index}${type}${where}: ${issue?.message ?? 'invalid'}`
 }
 
 /**
@@ -171,28 +222,4 @@ function defineFeedback(msg: { feedbackReport: string; feedback?: FeedbackReport
       return parsed
     },
   })
-}
-
-/**
- * A stable identity for de-duplication: `_id` is shared by all events of one message, so
- * the type and timestamp (and, for clicks and opens, their own timestamps) are added.
- *
- * @example
- * if (await seen.has(eventIdentity(event))) return
- */
-export function eventIdentity(event: WebhookEvent): string {
-  const e = (event.event === 'unknown' ? event.raw : event) as {
-    _id?: unknown
-    event?: unknown
-    ts?: unknown
-    msg?: { clicks?: unknown; opens?: unknown }
-  }
-  let id = `${String(e._id)}:${String(e.event)}:${String(e.ts)}`
-  const msg = e.msg
-  if (e.event === 'click' && Array.isArray(msg?.clicks)) {
-    id += `:${msg.clicks.map((c: { clickTs?: unknown }) => String(c?.clickTs)).join(',')}`
-  } else if (e.event === 'open' && Array.isArray(msg?.opens)) {
-    id += `:${msg.opens.map((o: { openTs?: unknown }) => String(o?.openTs)).join(',')}`
-  }
-  return id
 }

@@ -3,6 +3,7 @@ import {
   EVENT_NAMES,
   type EventName,
   type EventOf,
+  type InvalidEvent,
   type UnknownEvent,
   type WebhookEvent,
 } from './events.js'
@@ -12,12 +13,14 @@ export type Handler<E, C> = (event: E, context: C) => unknown
 
 /**
  * Handlers by event type. `unknown` gets events of undocumented types (wrapped as
- * {@link UnknownEvent}); `*` gets every event, after its type's own handlers.
+ * {@link UnknownEvent}); `invalid` gets events that fail their schema ({@link InvalidEvent});
+ * `*` gets every event, after its type's own handlers.
  */
 export type HandlerMap<C> = {
   [N in EventName]?: Handler<EventOf<N>, C>
 } & {
   unknown?: Handler<UnknownEvent, C>
+  invalid?: Handler<InvalidEvent, C>
   '*'?: Handler<WebhookEvent, C>
 }
 
@@ -27,12 +30,14 @@ export interface On<C, R> {
   <N extends EventName>(type: N | readonly N[], handler: Handler<EventOf<N>, C>): R
   /** Handle events of types SendClean does not document (yet). */
   (type: 'unknown', handler: Handler<UnknownEvent, C>): R
+  /** Handle events that fail their schema; they do not block the rest of the batch. */
+  (type: 'invalid', handler: Handler<InvalidEvent, C>): R
   /** Handle every event, after its type's own handlers. */
   (type: '*', handler: Handler<WebhookEvent, C>): R
 }
 
-type Key = EventName | 'unknown' | '*'
-const KEYS = new Set<string>([...EVENT_NAMES, 'unknown', '*'])
+type Key = EventName | 'unknown' | 'invalid' | '*'
+const KEYS = new Set<string>([...EVENT_NAMES, 'unknown', 'invalid', '*'])
 
 /** Handlers kept per type, in registration order. */
 export class HandlerRegistry<C> {
@@ -66,7 +71,7 @@ export class HandlerRegistry<C> {
   }
 
   /**
-   * Run an event's own handlers (or `unknown`'s), then the `*` handlers, one at a time. A
+   * Run an event's own handlers (or `unknown`'s, or `invalid`'s), then the `*` handlers, one at a time. A
    * promise is returned only once a handler returns one, so synchronous handlers cost no
    * microtask; a handler's throw or rejection comes out as is.
    */

@@ -7,28 +7,9 @@
 /** What is signed, in order: strings are taken as UTF-8. */
 export type SignedPart = string | Uint8Array
 
-interface NodeHmac {
-  update(data: SignedPart): NodeHmac
-  digest(encoding: 'base64'): string
-}
-interface NodeCrypto {
-  createHmac(algorithm: 'sha1', key: string | object): NodeHmac
-  createSecretKey(key: Uint8Array): object
-}
+import { type NodeCrypto, nodeCrypto } from './node-crypto.js'
 
 type HmacFn = (key: string, parts: readonly SignedPart[]) => string | Promise<string>
-
-function loadNodeCrypto(): NodeCrypto | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-  try {
-    const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined
-    return typeof mod?.createHmac === 'function' && typeof mod.createSecretKey === 'function'
-      ? mod
-      : undefined
-  } catch {
-    return undefined
-  }
-}
 
 const encoder = new TextEncoder()
 // A handful of keys per app; the bound only stops a resolver that returns endless keys from leaking.
@@ -85,7 +66,7 @@ export const webHmacSha1Base64 = (subtle: SubtleCrypto): HmacFn => {
 }
 
 function pick(): HmacFn {
-  const node = loadNodeCrypto()
+  const node = nodeCrypto
   if (node) return nodeHmacSha1Base64(node)
   const subtle = globalThis.crypto?.subtle
   if (subtle) return webHmacSha1Base64(subtle)

@@ -9,20 +9,23 @@ export {
   ConfigurationError,
   HandlerError,
   InternalError,
+  InvalidEventError,
   RequestError,
   SignatureError,
   WebhookError,
   type WebhookErrorCode,
 } from './errors.js'
+export { eventIdentity } from './event-identity.js'
 export {
   type ClickEvent,
   type DeliveredEvent,
   EVENT_NAMES,
+  type EventIssue,
   type EventName,
   type EventOf,
-  eventIdentity,
   eventSchemas,
   type HardBounceEvent,
+  type InvalidEvent,
   isKnownEvent,
   type OpenEvent,
   parseEvent,
@@ -36,6 +39,7 @@ export {
 export { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
 export { attachOn, type Handler, type HandlerMap, type On } from './handlers.js'
 export {
+  type ClaimResult,
   type EventOutcome,
   type IdempotencyStore,
   memoryStore,
@@ -45,6 +49,7 @@ export {
 export { type BodyReader, Deadline, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
 export { createReceiver, Receiver } from './receiver.js'
 export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
+export { type StoreCheck, storeConformance } from './store-conformance.js'
 export type {
   EventSink,
   HeaderReader,

@@ -4,12 +4,15 @@ import {
   DEFAULT_SIGNATURE_HEADER,
 } from './constants.js'
 import { ConfigurationError } from './errors.js'
+import { eventIdentity } from './event-identity.js'
+import type { WebhookEvent } from './events.js'
 import type { IdempotencyStore } from './idempotency.js'
 import type { EventSink, KeySource, ReceiverOptions } from './types.js'
 
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_IDEMPOTENCY_TTL_MS = 72 * 60 * 60 * 1000
 const DEFAULT_QUEUE_TIMEOUT_MS = 5000
+const DEFAULT_HOOK_TIMEOUT_MS = 5000
 
 /** Options checked once, with every default filled in (the caller's object is left alone). */
 export interface Config<C> {
@@ -24,8 +27,12 @@ export interface Config<C> {
   handlerTimeoutMs: number
   store: IdempotencyStore | undefined
   ttlMs: number
+  leaseMs: number
+  identity: (event: WebhookEvent) => string | Promise<string>
+  strict: boolean
   queue: { sink: EventSink; timeoutMs: number } | undefined
   onError: ReceiverOptions<C>['onError']
+  hookTimeoutMs: number
 }
 
 function positiveInteger(value: number | undefined, name: string, fallback: number): number {
@@ -86,9 +93,18 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
   const { idempotency } = options
   if (idempotency !== undefined) {
     const store = idempotency?.store
-    if (typeof store?.has !== 'function' || typeof store.mark !== 'function') {
-      throw new ConfigurationError('`idempotency.store` must have has() and mark()')
+    if (
+      typeof store?.claim !== 'function' ||
+      typeof store.complete !== 'function' ||
+      typeof store.release !== 'function'
+    ) {
+      throw new ConfigurationError(
+        '`idempotency.store` must have claim(), complete() and release() (see IdempotencyStore)',
+      )
     }
+  }
+  if (options.identity !== undefined && typeof options.identity !== 'function') {
+    throw new ConfigurationError('`identity` must be a function of the event')
   }
   if (options.queue !== undefined) {
     if (typeof options.queue?.sink?.enqueue !== 'function') {
@@ -100,6 +116,11 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
       )
     }
   }
+  const handlerTimeoutMs = positiveInteger(
+    options.handlerTimeoutMs,
+    'handlerTimeoutMs',
+    DEFAULT_TIMEOUT_MS,
+  )
   return {
     keys: options.keys,
     url,
@@ -109,13 +130,13 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
     maxBodyBytes: positiveInteger(options.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
     maxEvents: positiveInteger(options.maxEvents, 'maxEvents', DEFAULT_MAX_EVENTS),
     bodyTimeoutMs: positiveInteger(options.bodyTimeoutMs, 'bodyTimeoutMs', DEFAULT_TIMEOUT_MS),
-    handlerTimeoutMs: positiveInteger(
-      options.handlerTimeoutMs,
-      'handlerTimeoutMs',
-      DEFAULT_TIMEOUT_MS,
-    ),
+    handlerTimeoutMs,
     store: idempotency?.store,
     ttlMs: positiveInteger(idempotency?.ttlMs, 'idempotency.ttlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
+    // Outlive the handler timeout, so a slow handler keeps its claim while its batch waits.
+    leaseMs: positiveInteger(idempotency?.leaseMs, 'idempotency.leaseMs', 2 * handlerTimeoutMs),
+    identity: options.identity ?? eventIdentity,
+    strict: options.strict === true,
     queue: options.queue && {
       sink: options.queue.sink,
       timeoutMs: positiveInteger(
@@ -125,5 +146,6 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
       ),
     },
     onError: options.onError,
+    hookTimeoutMs: positiveInteger(options.hookTimeoutMs, 'hookTimeoutMs', DEFAULT_HOOK_TIMEOUT_MS),
   }
 }

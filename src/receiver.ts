@@ -1,12 +1,22 @@
 import { decodeBatch, malformed } from './decode-batch.js'
 import { dispatch } from './dispatch.js'
-import { ConfigurationError, InternalError, RequestError, WebhookError } from './errors.js'
+import {
+  ConfigurationError,
+  InternalError,
+  InvalidEventError,
+  RequestError,
+  WebhookError,
+} from './errors.js'
+import { canonicalJson } from './event-identity.js'
 import { HandlerRegistry, type On } from './handlers.js'
 import { type Config, resolveOptions } from './options.js'
 import { readBody, tooLarge } from './read-body.js'
 import { errorResponse, handshake } from './responses.js'
 import type { ReceiverOptions, WebhookRequest, WebhookResponse } from './types.js'
 import { verifyRequest } from './verify-request.js'
+import { within } from './within.js'
+
+class HookTimeout extends Error {}
 
 /**
  * The framework-free receiver: verifies, answers the handshake, parses and dispatches.
@@ -53,17 +63,35 @@ export class Receiver<C = unknown> {
     }
   }
 
-  /** Tell the error hook (or the default log); returns what the hook returned. */
+  /**
+   * Tell the error hook (or the default log); returns what the hook returned. The hook is
+   * awaited for at most `hookTimeoutMs`: it can delay an answer, never hold it.
+   */
   readonly #report = async (error: WebhookError, context: C): Promise<unknown> => {
     this.#reported.add(error)
-    const { onError } = this.#config
+    const { onError, hookTimeoutMs } = this.#config
     if (onError) {
       try {
-        return await onError(error, context)
-      } catch {
+        return await within(
+          Promise.resolve().then(() => onError(error, context)),
+          hookTimeoutMs,
+          () => new HookTimeout(),
+        )
+      } catch (failure) {
+        if (failure instanceof HookTimeout) {
+          console.error(
+            `sendclean-webhooks: onError did not settle within ${hookTimeoutMs} ms (hookTimeoutMs); answered without it (${error.code})`,
+          )
+        }
         // An error hook that fails must not change the answer SendClean gets.
         return undefined
       }
+    }
+    if (error instanceof InvalidEventError) {
+      // Acknowledged but not handled by its type's handlers: the raw event goes to the log, so
+      // nothing is lost silently.
+      console.error(error.message, canonicalJson(error.event.raw))
+      return undefined
     }
     if (error.status >= 500 || error.code === 'URL_MISMATCH') {
       // The cause (your handler's error, a resolver's) stays in your logs; SendClean never sees it.

@@ -89,10 +89,23 @@ export interface ReceiverOptions<C = unknown> {
    */
   handlerTimeoutMs?: number
   /**
-   * Skip events already handled (retries, replays): `store` remembers each event's
-   * {@link eventIdentity} for `ttlMs` (default 72 h) after its handlers succeed.
+   * Run each event's handlers once across retries, replays, concurrent duplicates and
+   * instances: `store` claims an event's identity before its handlers run (the claim lasts
+   * `leaseMs`, default twice `handlerTimeoutMs`, so a process that dies mid-handler does not
+   * block it forever) and remembers it for `ttlMs` (default 72 h) once they succeed.
    */
-  idempotency?: { store: IdempotencyStore; ttlMs?: number }
+  idempotency?: { store: IdempotencyStore; ttlMs?: number; leaseMs?: number }
+  /**
+   * The identity of an event for de-duplication and queue job ids. Default
+   * {@link eventIdentity}: the type and a SHA-256 of the event's canonical content. It must be
+   * equal for retries of one event and differ between distinct events.
+   */
+  identity?: (event: WebhookEvent) => string | Promise<string>
+  /**
+   * Refuse a whole batch (400) when any event fails its schema, as before `invalid` events
+   * existed. Default false: such an event becomes an `invalid` event and the batch goes on.
+   */
+  strict?: boolean
   /**
    * Queue mode: instead of running handlers, hand each verified, validated batch to `sink`
    * (see `sendclean-webhooks/queue` for BullMQ) and answer 200 once it has taken every event;
@@ -109,6 +122,10 @@ export interface ReceiverOptions<C = unknown> {
    *
    * For a `HANDLER_FAILED` error, return `'skip'` to give up on that event: the batch goes on,
    * and the event is recorded as skipped in the idempotency store (when there is one).
+   *
+   * The hook is awaited for at most `hookTimeoutMs`; past that the answer goes out without it.
    */
   onError?: (error: WebhookError, context: C) => unknown
+  /** How long the error hook may hold an answer, in ms. Default 5 s. */
+  hookTimeoutMs?: number
 }

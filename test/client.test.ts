@@ -110,20 +110,26 @@ describe('client against the emulator', () => {
 })
 
 describe('client transport', () => {
-  let server: Server | undefined
-  afterEach(() => server?.close())
+  const servers: Server[] = []
+  afterEach(() => {
+    for (const server of servers.splice(0)) server.close().closeAllConnections()
+  })
 
+  /** A stand-in API; 'hang' never answers (the client's timeout must end the attempt). */
   async function serve(
-    handler: (n: number, body: string) => [number, string, Record<string, string>?],
+    handler: (n: number, body: string) => [number, string, Record<string, string>?] | 'hang',
   ) {
     let n = 0
-    server = createServer(async (req, res) => {
+    const server = createServer(async (req, res) => {
       let body = ''
       for await (const chunk of req) body += chunk
-      const [status, text, headers] = handler(++n, body)
+      const answer = handler(++n, body)
+      if (answer === 'hang') return
+      const [status, text, headers] = answer
       res.writeHead(status, { 'content-type': 'application/json', ...headers })
       res.end(text)
     })
+    servers.push(server)
     return { base: await listen(server), calls: () => n }
   }
 
@@ -138,6 +144,54 @@ describe('client transport', () => {
     const api = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, retryDelayMs: 1 })
     expect(await api.listWebhooks()).toEqual([])
     expect(calls()).toBe(3)
+  })
+
+  it('never re-sends addWebhook after a 5xx (it may have been applied), but does after a 429', async () => {
+    const { base, calls } = await serve((n) =>
+      n === 1 ? [429, '{}'] : [502, 'bad gateway after the insert'],
+    )
+    const api = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, retryDelayMs: 1 })
+    const error = await api.addWebhook({ url: 'https://example.com/hook' }).catch((e) => e)
+    expect(error).toBeInstanceOf(HttpError)
+    expect(error).toMatchObject({ status: 502 })
+    expect(calls()).toBe(2)
+  })
+
+  it.each([
+    ['resetWebhookKey', (api: ReturnType<typeof createClient>) => api.resetWebhookKey('1')],
+    ['deleteWebhook', (api: ReturnType<typeof createClient>) => api.deleteWebhook('1')],
+  ])('does not retry %s after a 5xx', async (_name, run) => {
+    const { base, calls } = await serve(() => [500, 'oops'])
+    const api = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, retryDelayMs: 1 })
+    await expect(run(api)).rejects.toBeInstanceOf(HttpError)
+    expect(calls()).toBe(1)
+  })
+
+  it('retries an idempotent call after a timeout, never addWebhook', async () => {
+    const { base, calls } = await serve((n) =>
+      n === 1 ? 'hang' : [200, '{"status":"success","webhook_data":{}}'],
+    )
+    const api = createClient({
+      ownerId: OWNER,
+      token: TOKEN,
+      baseUrl: base,
+      retryDelayMs: 1,
+      timeoutMs: 100,
+    })
+    await expect(api.editWebhook('1', { url: 'https://example.com/h' })).resolves.toBeDefined()
+    expect(calls()).toBe(2)
+    const { base: base2, calls: calls2 } = await serve(() => 'hang')
+    const add = createClient({
+      ownerId: OWNER,
+      token: TOKEN,
+      baseUrl: base2,
+      retryDelayMs: 1,
+      timeoutMs: 100,
+    })
+    await expect(add.addWebhook({ url: 'https://example.com/h' })).rejects.toBeInstanceOf(
+      TimeoutError,
+    )
+    expect(calls2()).toBe(1)
   })
 
   it('gives up after the bounded retries with an HttpError', async () => {
@@ -212,12 +266,17 @@ describe('client transport', () => {
   })
 
   it('reports timeouts and network failures distinctly', async () => {
-    server = createServer(() => {})
-    const base = await listen(server)
+    const { base } = await serve(() => 'hang')
     const slow = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, timeoutMs: 50 })
-    expect(await slow.listWebhooks().catch((e: unknown) => e)).toBeInstanceOf(TimeoutError)
-    server.closeAllConnections()
-    const down = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: 'http://127.0.0.1:1' })
+    expect(await slow.addWebhook({ url: base }).catch((e: unknown) => e)).toBeInstanceOf(
+      TimeoutError,
+    )
+    const down = createClient({
+      ownerId: OWNER,
+      token: TOKEN,
+      baseUrl: 'http://127.0.0.1:1',
+      retries: 0,
+    })
     const error = await down.listWebhooks().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(NetworkError)
     expect((error as Error).message).not.toContain(TOKEN)

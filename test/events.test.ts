@@ -9,9 +9,9 @@ import {
 import { SEED_EVENTS } from './support/fixtures.js'
 
 function parsed(raw: unknown) {
-  const result = parseEvent(raw)
-  if (!result.ok) throw new Error(result.message)
-  return result.event
+  const event = parseEvent(raw)
+  if (event.event === 'invalid') throw new Error(JSON.stringify(event.issues))
+  return event
 }
 
 describe('parseEvent on the seed payloads', () => {
@@ -71,43 +71,126 @@ describe('parseEvent leniency and strictness', () => {
   })
 
   it('passes an undocumented type through as unknown', () => {
-    const result = parseEvent({ event: 'unsubscribe', _id: 'x', whatever: [1] })
-    expect(result).toMatchObject({
-      ok: true,
-      known: false,
-      event: {
-        event: 'unknown',
-        type: 'unsubscribe',
-        raw: { event: 'unsubscribe', whatever: [1] },
-      },
+    const event = parseEvent({ event: 'unsubscribe', _id: 'x', whatever: [1] })
+    expect(event).toMatchObject({
+      event: 'unknown',
+      type: 'unsubscribe',
+      raw: { event: 'unsubscribe', whatever: [1] },
     })
-    if (result.ok) expect(isKnownEvent(result.event)).toBe(false)
+    expect(isKnownEvent(event)).toBe(false)
   })
 
+  const seed = (i: number) => structuredClone(SEED_EVENTS[i]) as Record<string, unknown>
   it.each([
-    [null, 'is not an object'],
-    [[], 'is not an object'],
-    [{ _id: 'x' }, 'has no string "event" field'],
-    [{ ...SEED_EVENTS[0], ts: 'yesterday' }, '(hard_bounce).ts'],
-    [{ ...SEED_EVENTS[5], msg: {} }, '(open).msg.opens'],
-  ])('refuses %j', (raw, message) => {
-    const result = parseEvent(raw)
-    expect(result.ok).toBe(false)
-    if (!result.ok) expect(result.message).toContain(message)
+    ['not an object', null, undefined, ''],
+    ['an array', [], undefined, ''],
+    ['no event field', { _id: 'x' }, undefined, 'event'],
+    ['a ts that is not a number', { ...seed(0), ts: 'yesterday' }, 'hard_bounce', 'ts'],
+    ['a ts of 1e21', { ...seed(0), ts: 1e21 }, 'hard_bounce', 'ts'],
+    ['a ts of 1 and 400 zeros', { ...seed(0), ts: `1${'0'.repeat(400)}` }, 'hard_bounce', 'ts'],
+    ['a ts past safe integers', { ...seed(0), ts: '9007199254740993' }, 'hard_bounce', 'ts'],
+    ['a fractional ts', { ...seed(0), ts: 1.5 }, 'hard_bounce', 'ts'],
+    ['a negative ts', { ...seed(0), ts: -1 }, 'hard_bounce', 'ts'],
+    ['x_unique_id null', { ...seed(0), x_unique_id: null }, 'hard_bounce', 'x_unique_id'],
+    [
+      'an empty bounceCodeTrad',
+      { ...seed(0), msg: { ...(seed(0).msg as object), bounceCodeTrad: '' } },
+      'hard_bounce',
+      'msg.bounceCodeTrad',
+    ],
+    ['no msg', { ...seed(2), msg: undefined }, 'send', 'msg'],
+    ['opens missing', { ...seed(5), msg: {} }, 'open', 'msg.opens'],
+  ])('makes an invalid event of %s', (_what, raw, type, path) => {
+    const event = parseEvent(raw)
+    if (event.event !== 'invalid') throw new Error(`expected invalid, got ${event.event}`)
+    expect(event.type).toBe(type)
+    expect(event.raw).toBe(raw)
+    expect(event.issues.length).toBeGreaterThan(0)
+    expect(event.issues[0]?.path.join('.')).toBe(path)
+    expect(isKnownEvent(event)).toBe(false)
+  })
+
+  it('gives every valid event a valid date', () => {
+    const event = parsed({ ...seed(0), ts: 8.64e15 })
+    if (!isKnownEvent(event)) throw new Error('expected a known event')
+    expect(Number.isNaN(event.date.getTime())).toBe(false)
   })
 })
 
 describe('eventIdentity', () => {
-  it('tells apart events of one message, and clicks by their own time', () => {
-    const ids = SEED_EVENTS.map((raw) => eventIdentity(parsed(raw)))
+  const identity = (raw: unknown) => eventIdentity(parseEvent(raw))
+
+  it('differs for every seed event, though they share one _id and ts', async () => {
+    const ids = await Promise.all(SEED_EVENTS.map(identity))
     expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it('tells apart events that share _id, type and ts but not x_unique_id', async () => {
+    const a = SEED_EVENTS[0] as Record<string, unknown>
+    const b = { ...a, x_unique_id: 'another' }
+    expect(await identity(a)).not.toBe(await identity(b))
+  })
+
+  it('tells apart clicks by any field, and is stable for a copy', async () => {
     const click = structuredClone(SEED_EVENTS[4]) as unknown as {
-      msg: { clicks: Array<{ clickTs: number }> }
+      msg: { clicks: Array<{ clickTs: number; clickUrl: string }> }
     }
-    const again = structuredClone(click)
-    again.msg.clicks[0]!.clickTs += 1000
-    expect(eventIdentity(parsed(click))).not.toBe(eventIdentity(parsed(again)))
-    expect(eventIdentity(parsed(click))).toBe(eventIdentity(parsed(structuredClone(click))))
+    const later = structuredClone(click)
+    later.msg.clicks[0]!.clickTs += 1000
+    const elsewhere = structuredClone(click)
+    elsewhere.msg.clicks[0]!.clickUrl += '?b'
+    expect(await identity(click)).not.toBe(await identity(later))
+    expect(await identity(click)).not.toBe(await identity(elsewhere))
+    expect(await identity(click)).toBe(await identity(structuredClone(click)))
+  })
+
+  it('does not depend on key order, at any depth', async () => {
+    const a = SEED_EVENTS[0] as Record<string, unknown>
+    const reversed = Object.fromEntries(
+      Object.entries(a)
+        .reverse()
+        .map(([k, v]) => [
+          k,
+          v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse()) : v,
+        ]),
+    )
+    expect(JSON.stringify(reversed)).not.toBe(JSON.stringify(a))
+    expect(await identity(reversed)).toBe(await identity(a))
+  })
+
+  it('tells apart unknown-type events that have no _id or ts', async () => {
+    const a = { event: 'deferral', reason: 'greylisted' }
+    const b = { event: 'deferral', reason: 'mailbox full' }
+    expect(await identity(a)).not.toBe(await identity(b))
+    expect(await identity(a)).toBe(await identity({ reason: 'greylisted', event: 'deferral' }))
+  })
+
+  it('does not merge numeric-string timestamps that collide as Numbers', async () => {
+    const a = { ...(SEED_EVENTS[2] as object), ts: '9007199254740993' }
+    const b = { ...(SEED_EVENTS[2] as object), ts: '9007199254740992' }
+    expect(await identity(a)).not.toBe(await identity(b))
+  })
+
+  it('ignores what the receiver derives (date, the parsed spam report)', async () => {
+    const spam = parseEvent(SEED_EVENTS[6])
+    const before = await eventIdentity(spam)
+    if (spam.event === 'spam') void spam.msg.feedback.feedbackType
+    expect(await eventIdentity(spam)).toBe(before)
+    expect(before.startsWith('spam:')).toBe(true)
+  })
+
+  it('is the same with Web Crypto as with node:crypto', async () => {
+    const { vi } = await import('vitest')
+    const node = await identity(SEED_EVENTS[0])
+    vi.resetModules()
+    vi.stubGlobal('process', { ...process, getBuiltinModule: undefined })
+    try {
+      const web = await import('../src/event-identity.js')
+      const events = await import('../src/events.js')
+      expect(await web.eventIdentity(events.parseEvent(SEED_EVENTS[0]))).toBe(node)
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 })
 

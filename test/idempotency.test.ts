@@ -1,4 +1,4 @@
-import Redis from 'ioredis'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import {
   createReceiver,
@@ -8,10 +8,12 @@ import {
   parseEvent,
   type ReceiverOptions,
   redisStore,
+  storeConformance,
   type WebhookEvent,
   type WebhookRequest,
 } from '../src/index.js'
 import {
+  COLLIDING_EVENTS,
   FORM,
   formDelivery,
   KEY,
@@ -20,6 +22,7 @@ import {
   SIGNATURE_HEADER,
   URL_REGISTERED,
 } from './support/fixtures.js'
+import { useRedis } from './support/redis-setup.js'
 
 function delivery(events = SEED_EVENTS_TEXT): WebhookRequest<undefined> {
   const { body, signature } = formDelivery(events)
@@ -32,11 +35,7 @@ function delivery(events = SEED_EVENTS_TEXT): WebhookRequest<undefined> {
   }
 }
 
-const identity = (raw: unknown) => {
-  const result = parseEvent(raw)
-  if (!result.ok) throw new Error(result.message)
-  return eventIdentity(result.event)
-}
+const identity = (raw: unknown) => eventIdentity(parseEvent(raw))
 
 function receiverWith(store: IdempotencyStore, options: Partial<ReceiverOptions<undefined>> = {}) {
   const handled: string[] = []
@@ -52,16 +51,21 @@ function receiverWith(store: IdempotencyStore, options: Partial<ReceiverOptions<
 }
 
 describe('memoryStore', () => {
-  it('forgets after the TTL and evicts the oldest past max', async () => {
+  describe('conformance', () => {
+    for (const check of storeConformance(() => memoryStore())) it(check.name, check.run)
+  })
+
+  it('evicts the oldest done markers past max, never a claim in flight', () => {
     const store = memoryStore({ max: 2 })
-    store.mark('a', 60_000, 'handled')
-    store.mark('b', 1, 'skipped')
-    await new Promise((r) => setTimeout(r, 5))
-    expect(store.has('b')).toBe(false)
-    store.mark('c', 60_000, 'handled')
-    store.mark('d', 60_000, 'handled')
-    expect([store.has('a'), store.has('c'), store.has('d')]).toEqual([false, true, true])
+    expect(store.claim('in-flight', 't', 60_000)).toBe('claimed')
+    for (const key of ['a', 'b', 'c']) {
+      store.claim(key, 't', 60_000)
+      store.complete(key, 't', 60_000, 'handled')
+    }
     expect(store.size).toBe(2)
+    expect(store.claim('in-flight', 'other', 60_000)).toBe('busy')
+    expect(store.outcome('c')).toBe('handled')
+    expect(store.outcome('a')).toBeUndefined()
   })
 })
 
@@ -86,7 +90,7 @@ describe('de-duplication in the receiver', () => {
     })
     expect((await receiver.handle(delivery())).status).toBe(500)
     expect(handled).toEqual(['hard_bounce', 'soft_bounce', 'send', 'delivered'])
-    expect(store.has(identity(SEED_EVENTS[4]))).toBe(false)
+    expect(store.outcome(await identity(SEED_EVENTS[4]))).toBeUndefined()
     failClick = false
     expect((await receiver.handle(delivery())).status).toBe(200)
     expect(handled).toEqual([
@@ -113,14 +117,15 @@ describe('de-duplication in the receiver', () => {
     })
     expect((await receiver.handle(delivery())).status).toBe(200)
     expect(handled).toHaveLength(6)
-    expect(store.outcome(identity(SEED_EVENTS[6]))).toBe('skipped')
-    expect(store.outcome(identity(SEED_EVENTS[0]))).toBe('handled')
+    expect(store.outcome(await identity(SEED_EVENTS[6]))).toBe('skipped')
+    expect(store.outcome(await identity(SEED_EVENTS[0]))).toBe('handled')
   })
 
   it('a failing store answers 503 so SendClean retries', async () => {
     const broken: IdempotencyStore = {
-      has: () => Promise.reject(new Error('ECONNREFUSED')),
-      mark: () => {},
+      claim: () => Promise.reject(new Error('ECONNREFUSED')),
+      complete: () => {},
+      release: () => {},
     }
     const codes: string[] = []
     const { receiver, handled } = receiverWith(broken, { onError: (e) => void codes.push(e.code) })
@@ -141,6 +146,12 @@ describe.skipIf(!redisUrl)('redisStore (real redis-server)', () => {
   })
   afterAll(() => redis?.quit())
 
+  describe('conformance', () => {
+    for (const check of storeConformance(() => redisStore(redis, { prefix: 'conf:' }))) {
+      it(check.name, check.run)
+    }
+  })
+
   it('two instances sharing Redis handle each event once', async () => {
     const store = redisStore(redis, { prefix: `test:${Date.now()}:` })
     const a = receiverWith(store)
@@ -149,15 +160,7 @@ describe.skipIf(!redisUrl)('redisStore (real redis-server)', () => {
     expect((await b.receiver.handle(delivery())).status).toBe(200)
     expect(a.handled).toHaveLength(7)
     expect(b.handled).toHaveLength(0)
-    expect(await store.outcome(identity(SEED_EVENTS[0]))).toBe('handled')
-  })
-
-  it('keys expire with the TTL', async () => {
-    const store = redisStore(redis, { prefix: `ttl:${Date.now()}:` })
-    await store.mark('k', 50, 'handled')
-    expect(await store.has('k')).toBe(true)
-    await new Promise((r) => setTimeout(r, 120))
-    expect(await store.has('k')).toBe(false)
+    expect(await store.outcome(await identity(SEED_EVENTS[0]))).toBe('handled')
   })
 
   it('Redis going away mid-batch answers 503, not 200', async () => {
@@ -177,4 +180,115 @@ describe.skipIf(!redisUrl)('redisStore (real redis-server)', () => {
     })
     expect((await receiver.handle(delivery())).status).toBe(503)
   })
+})
+
+/** Claim-before-run through the receiver: the same for every store. */
+function claimProtocol(makeStore: () => IdempotencyStore) {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  const one = () => delivery(JSON.stringify([SEED_EVENTS[2]]))
+
+  it('a duplicate waits for the running original and is answered only once it is done', async () => {
+    const store = makeStore()
+    let runs = 0
+    const { receiver } = receiverWith(store, {
+      on: {
+        send: async () => {
+          runs++
+          await sleep(150)
+        },
+      },
+    })
+    const first = receiver.handle(one())
+    await sleep(20)
+    const started = Date.now()
+    const second = await receiver.handle(one())
+    expect(second.status).toBe(200)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100)
+    expect((await first).status).toBe(200)
+    expect(runs).toBe(1)
+  })
+
+  it('a duplicate still running past handlerTimeoutMs is 503 EVENT_IN_FLIGHT; a retry after it finished is 200 and runs nothing', async () => {
+    const store = makeStore()
+    let runs = 0
+    const codes: string[] = []
+    const { receiver } = receiverWith(store, {
+      handlerTimeoutMs: 100,
+      onError: (e) => void codes.push(e.code),
+      on: {
+        send: async () => {
+          runs++
+          await sleep(300)
+        },
+      },
+    })
+    const original = receiver.handle(one())
+    await sleep(20)
+    expect((await receiver.handle(one())).status).toBe(503)
+    expect((await original).status).toBe(503)
+    expect(codes.sort()).toEqual(['EVENT_IN_FLIGHT', 'HANDLER_TIMEOUT'])
+    // The original's handler finishes late; its done marker lets the retry through.
+    await sleep(350)
+    expect((await receiver.handle(one())).status).toBe(200)
+    expect(runs).toBe(1)
+  })
+
+  it('a failed handler releases its claim, so the retry runs it', async () => {
+    const store = makeStore()
+    let attempts = 0
+    const { receiver } = receiverWith(store, {
+      on: {
+        send: () => {
+          if (++attempts === 1) throw new Error('first attempt fails')
+        },
+      },
+    })
+    expect((await receiver.handle(one())).status).toBe(500)
+    expect((await receiver.handle(one())).status).toBe(200)
+    expect(attempts).toBe(2)
+  })
+
+  it('a process that dies mid-handler leaves a claim that expires; another instance takes over', async () => {
+    const store = makeStore()
+    const completed: string[] = []
+    // "Dies": its handler never settles, and nothing of it runs again.
+    const dead = receiverWith(store, {
+      handlerTimeoutMs: 50,
+      idempotency: { store, leaseMs: 300 },
+      on: { send: () => new Promise(() => {}) },
+    })
+    expect((await dead.receiver.handle(one())).status).toBe(503)
+    const next = receiverWith(store, {
+      handlerTimeoutMs: 50,
+      idempotency: { store, leaseMs: 300 },
+      on: { send: () => void completed.push('send') },
+    })
+    // Within the lease the event is still someone's: not acknowledged, not run.
+    expect((await next.receiver.handle(one())).status).toBe(503)
+    expect(completed).toEqual([])
+    await sleep(300)
+    expect((await next.receiver.handle(one())).status).toBe(200)
+    expect(completed).toEqual(['send'])
+  })
+
+  it('events that share _id, type and ts but differ are all handled', async () => {
+    const { receiver, handled } = receiverWith(makeStore())
+    expect((await receiver.handle(delivery(JSON.stringify(COLLIDING_EVENTS)))).status).toBe(200)
+    // Both timestamps are past safe integers: invalid events, told apart by their raw content.
+    expect(handled).toEqual([
+      'hard_bounce',
+      'hard_bounce',
+      'unknown',
+      'unknown',
+      'invalid',
+      'invalid',
+    ])
+  })
+}
+
+describe('claim before run: memoryStore', () => claimProtocol(() => memoryStore()))
+describe.skipIf(!redisUrl)('claim before run: redisStore (real redis-server)', () => {
+  const redis = useRedis()
+  let n = 0
+  claimProtocol(() => redisStore(redis(), { prefix: `claim:${process.pid}:${Date.now()}:${++n}:` }))
 })

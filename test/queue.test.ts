@@ -20,10 +20,12 @@ import {
   type WebhookError,
 } from '../src/index.js'
 import {
+  COLLIDING_EVENTS,
   FORM,
   formDelivery,
   KEY,
   SEED_EVENTS,
+  SEED_EVENTS_TEXT,
   SIGNATURE_HEADER,
   URL_REGISTERED,
 } from './support/fixtures.js'
@@ -74,7 +76,12 @@ function mount(framework: Framework, options: ReceiverOptions<never>): Server {
   }
 }
 
-function setup(url = redisUrl, timeoutMs = 2000, framework: Framework = 'express') {
+function setup(
+  url = redisUrl,
+  timeoutMs = 2000,
+  framework: Framework = 'express',
+  events = SEED_EVENTS_TEXT,
+) {
   const prefix = `qtest${process.pid}-${++n}`
   const queue = createQueue('events', { connection: connectionOf(url), prefix })
   // While Redis is down in the tests below, the queue reports connection errors: expected.
@@ -89,7 +96,7 @@ function setup(url = redisUrl, timeoutMs = 2000, framework: Framework = 'express
     onError: (e) => void errors.push(e),
   })
   const deliver = () => {
-    const { body, signature } = formDelivery()
+    const { body, signature } = formDelivery(events)
     return request(server).post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
   }
   return { queue, prefix, deliver, errors }
@@ -149,6 +156,56 @@ describe.skipIf(!redisUrl)('queue mode on BullMQ (real redis-server)', () => {
       expect(counts.waiting).toBe(SEED_EVENTS.length)
       const names = (await queue.getWaiting()).map((job) => job.name).sort()
       expect(names).toEqual(SEED_EVENTS.map((e) => e.event).sort())
+    },
+  )
+
+  it('distinct events that share _id, type and ts each get a job; invalid ones reach invalid', async () => {
+    const base = SEED_EVENTS[0] as Record<string, unknown>
+    const events = [...COLLIDING_EVENTS.slice(0, 5), { ...base, x_unique_id: null }]
+    const { queue, prefix, deliver, errors } = setup(
+      redisUrl,
+      2000,
+      'express',
+      JSON.stringify(events),
+    )
+    expect((await deliver()).status).toBe(200)
+    expect((await deliver()).status).toBe(200)
+    expect((await queue.getJobCounts('waiting')).waiting).toBe(6)
+    expect(errors.map((e) => e.code)).toEqual([
+      'INVALID_EVENT',
+      'INVALID_EVENT',
+      'INVALID_EVENT',
+      'INVALID_EVENT',
+    ])
+    const seen: string[] = []
+    worker(prefix, {
+      hard_bounce: (event) => void seen.push(`hard_bounce ${event.x_unique_id}`),
+      unknown: (event) => void seen.push(`unknown ${event.raw.reason}`),
+      invalid: (event) => void seen.push(`invalid ${event.issues[0]?.path.join('.')}`),
+    })
+    await until(async () => (await queue.getJobCounts('completed')).completed === 6)
+    expect(seen.sort()).toEqual(
+      [
+        `hard_bounce ${base.x_unique_id}`,
+        'hard_bounce other',
+        'unknown a',
+        'unknown b',
+        'invalid ts',
+        'invalid x_unique_id',
+      ].sort(),
+    )
+  })
+
+  it.skipIf(!canSpawnRedis)(
+    'a receiver started while Redis is down answers 503 at once, not after queue.timeoutMs',
+    async () => {
+      const redis = await startRedis()
+      await redis.stop()
+      const { deliver, errors } = setup(redis.url, 5000)
+      const started = Date.now()
+      expect((await deliver()).status).toBe(503)
+      expect(Date.now() - started).toBeLessThan(1500)
+      expect(errors.map((e) => e.code)).toEqual(['QUEUE_FAILED'])
     },
   )
 

@@ -12,6 +12,8 @@ import {
   type EventOf,
   type HandlerMap,
   type HardBounceEvent,
+  type InvalidEvent,
+  InvalidEventError,
   isKnownEvent,
   type SendCleanEvent,
   type SoftBounceEvent,
@@ -65,7 +67,38 @@ describe('handler types narrow per event', () => {
         if (event.event === 'click') expectTypeOf(event).toEqualTypeOf<ClickEvent>()
         if (event.event === 'unknown')
           expectTypeOf(event.raw).toEqualTypeOf<Readonly<Record<string, unknown>>>()
+        if (event.event === 'invalid') expectTypeOf(event).toEqualTypeOf<InvalidEvent>()
       })
+  })
+
+  it('invalid handlers get the raw event and its issues', () => {
+    createReceiver({ keys: 'k' }).on('invalid', (event) => {
+      expectTypeOf(event).toEqualTypeOf<InvalidEvent>()
+      expectTypeOf(event.raw).toBeUnknown()
+      expectTypeOf(event.type).toEqualTypeOf<string | undefined>()
+      expectTypeOf(event.issues[0]!.path).toEqualTypeOf<readonly (string | number)[]>()
+      // @ts-expect-error an invalid event has no validated fields
+      void event.msg
+    })
+    createWorker(
+      'q',
+      { invalid: (event) => expectTypeOf(event).toEqualTypeOf<InvalidEvent>() },
+      {
+        connection: {},
+      },
+    )
+  })
+
+  it('onError can read an invalid event off its error', () => {
+    createReceiver({
+      keys: 'k',
+      onError: (error) => {
+        if (error instanceof InvalidEventError) {
+          expectTypeOf(error.event).toEqualTypeOf<InvalidEvent>()
+          expectTypeOf(error.index).toBeNumber()
+        }
+      },
+    })
   })
 
   it('the union narrows on event', () => {

@@ -42,3 +42,20 @@ export function formDelivery(
 
 export const FORM = 'application/x-www-form-urlencoded'
 export const SIGNATURE_HEADER = 'X-SendCleanTES-Signature'
+
+const first = SEED_EVENTS[0] as Record<string, unknown>
+
+/**
+ * Six distinct events that an identity of `_id` + type + `ts` would merge in pairs: two hard
+ * bounces of one message differing only in `x_unique_id`, two undocumented events with neither
+ * `_id` nor `ts`, and two whose numeric-string `ts` are equal as Numbers (both invalid: past
+ * safe integers).
+ */
+export const COLLIDING_EVENTS: readonly Record<string, unknown>[] = [
+  first,
+  { ...first, x_unique_id: 'other' },
+  { event: 'deferral', reason: 'a' },
+  { event: 'deferral', reason: 'b' },
+  { ...first, ts: '9007199254740993' },
+  { ...first, ts: '9007199254740992' },
+]

@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createConnection } from 'node:net'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, inject } from 'vitest'
 import type { TestProject } from 'vitest/node'
 import { freePort } from '../../scripts/run-example.js'
 
@@ -75,4 +77,15 @@ export async function startRedis(port?: number) {
       await exited
     },
   }
+}
+
+/** A connected ioredis client for the enclosing describe (the shared test Redis); read it in tests. */
+export function useRedis(): () => Redis {
+  let redis: Redis | undefined
+  beforeAll(async () => {
+    redis = new Redis(inject('redisUrl'), { lazyConnect: true })
+    await redis.connect()
+  })
+  afterAll(() => redis?.quit())
+  return () => redis as Redis
 }

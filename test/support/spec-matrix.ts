@@ -1,7 +1,15 @@
 import type { Server } from 'node:http'
 import request from 'supertest'
-import { describe, expect, it } from 'vitest'
-import { HANDSHAKE_BODY, type ReceiverOptions, type WebhookEvent } from '../../src/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import {
+  HANDSHAKE_BODY,
+  type InvalidEvent,
+  type InvalidEventError,
+  memoryStore,
+  type ReceiverOptions,
+  type WebhookError,
+  type WebhookEvent,
+} from '../../src/index.js'
 import {
   FIELD,
   FORM,
@@ -145,14 +153,92 @@ export function specMatrix(mount: Mount) {
       expect(res.text).toContain('not a JSON array')
     })
 
-    it('an event that does not match its schema is 400 and nothing is handled', async () => {
+    it('an event that fails its schema does not block its batch: it goes to invalid', async () => {
+      const bad = { ...SEED_EVENTS[0], x_unique_id: null }
+      const noType = { _id: 'm', ts: 1 }
+      const events = [SEED_EVENTS[0], bad, SEED_EVENTS[2], noType, SEED_EVENTS[3]]
+      const { body, signature } = formDelivery(JSON.stringify(events))
+      const order: string[] = []
+      const reported: WebhookError[] = []
+      const { agent } = setup(mount, {
+        on: {
+          '*': (event: WebhookEvent) => void order.push(`* ${event.event}`),
+          invalid: (event: InvalidEvent) => void order.push(`invalid ${event.type}`),
+        },
+        onError: (error: WebhookError) => void reported.push(error),
+      })
+      const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+      expect(res.status).toBe(200)
+      expect(order).toEqual([
+        '* hard_bounce',
+        'invalid hard_bounce',
+        '* invalid',
+        '* send',
+        'invalid undefined',
+        '* invalid',
+        '* delivered',
+      ])
+      expect(reported.map((e) => [e.code, (e as InvalidEventError).index])).toEqual([
+        ['INVALID_EVENT', 1],
+        ['INVALID_EVENT', 3],
+      ])
+      expect((reported[0] as InvalidEventError).event.raw).toEqual(bad)
+      expect(reported[0]?.message).toContain('event 1 (hard_bounce).x_unique_id')
+    })
+
+    it('strict: true refuses a batch with an invalid event, 400, nothing handled', async () => {
       const events = [...SEED_EVENTS, { ...SEED_EVENTS[4], msg: { clicks: 'none' } }]
       const { body, signature } = formDelivery(JSON.stringify(events))
-      const { agent, handled } = setup(mount)
+      const { agent, handled } = setup(mount, { strict: true })
       const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
       expect(res.status).toBe(400)
       expect(res.text).toContain('event 7 (click).msg.clicks')
       expect(handled).toHaveLength(0)
+    })
+
+    it('three identical deliveries at once run each event once; every 200 follows the work', async () => {
+      const { body, signature } = formDelivery()
+      let running = 0
+      let finishedAt = 0
+      const runs = new Map<string, number>()
+      const { agent } = setup(mount, {
+        idempotency: { store: memoryStore() },
+        on: {
+          '*': async (event: WebhookEvent) => {
+            running++
+            await new Promise((r) => setTimeout(r, 50))
+            const id = `${event.event}:${(event as { x_unique_id?: string }).x_unique_id}`
+            runs.set(id, (runs.get(id) ?? 0) + 1)
+            running--
+            finishedAt = Date.now()
+          },
+        },
+      })
+      const send = () =>
+        agent
+          .post(PATH)
+          .type(FORM)
+          .set(SIGNATURE_HEADER, signature)
+          .send(body)
+          .then((res) => ({ status: res.status, at: Date.now() }))
+      const answers = await Promise.all([send(), send(), send()])
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+      expect([...runs.values()]).toEqual([1, 1, 1, 1, 1, 1, 1])
+      expect(running).toBe(0)
+      for (const answer of answers) expect(answer.at).toBeGreaterThanOrEqual(finishedAt)
+    })
+
+    it('an error hook that never settles cannot hold an answer', async () => {
+      const { body } = formDelivery()
+      const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+      try {
+        const { agent } = setup(mount, { hookTimeoutMs: 50, onError: () => new Promise(() => {}) })
+        const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, 'bogus').send(body)
+        expect(res.status).toBe(401)
+        expect(error.mock.calls.join(' ')).toContain('hookTimeoutMs')
+      } finally {
+        error.mockRestore()
+      }
     })
 
     it('a duplicated form field is 400', async () => {
