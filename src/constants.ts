@@ -8,11 +8,14 @@ export const DEFAULT_SIGNATURE_HEADER = 'X-SendCleanTES-Signature'
 export const DEFAULT_EVENTS_FIELD = 'SendCleantes_events'
 
 /**
- * 10 MiB. A 1000-event batch of the seed's events is about 0.5 MB form-encoded, and
- * click/open events with long user agents stay far below this, so the default leaves
- * ample room while still bounding memory per request.
+ * 4 MiB. A 1000-event batch of realistic events is about 0.5 MB form-encoded (SendClean batches
+ * up to 1000), so this leaves eight times that, while an anonymous request can make the
+ * receiver hold no more than this until its signature is checked.
  */
-export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+/** SendClean posts one field; a few more leave room for proxies and white-label senders. */
+export const DEFAULT_MAX_FIELDS = 32
 
 /** SendClean batches up to 1000 events; ten times that leaves room without being unbounded. */
 export const DEFAULT_MAX_EVENTS = 10_000

@@ -1,19 +1,27 @@
 import { DEFAULT_EVENTS_FIELD } from './constants.js'
 import { RequestError } from './errors.js'
-import { decodeForm, type FormField } from './form.js'
+import { decodeForm, type FormField, hasMoreFieldsThan } from './form.js'
 import type { SignedPart } from './hmac.js'
 import { ParsedBody } from './read-body.js'
 import { formSignedParts, jsonSignedParts } from './signature.js'
 
 /** A batch that passed decoding: what is signed (given the URL), and the events, parsed on demand. */
 export interface Batch {
+  /** How many bytes one signature check hashes, besides the URL. */
+  bytes: number
   signed: (url: string) => SignedPart[]
   events: () => unknown
 }
 
 const utf8 = new TextDecoder()
 const encoder = new TextEncoder()
-const EMPTY_ARRAY = /^\s*\[\s*\]\s*$/
+// JSON's whitespace (RFC 8259 §2).
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d])
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const byte of bytes) if (!WS.has(byte)) return false
+  return true
+}
 
 export function malformed(message: string): RequestError {
   return new RequestError('MALFORMED_PAYLOAD', message)
@@ -40,51 +48,102 @@ function eventsKey(names: readonly string[], field: string | undefined): string 
   return candidates[0]
 }
 
+function tooManyFields(max: number): RequestError {
+  return new RequestError(
+    'PAYLOAD_TOO_LARGE',
+    `the form has more than ${max} fields (maxFields); SendClean sends one`,
+  )
+}
+
 function fromFields(fields: FormField[], field: string | undefined): Batch | undefined {
-  const names = fields.map((f) => f.name)
-  if (new Set(names).size !== names.length) {
-    const twice = names.find((name, i) => names.indexOf(name) !== i)
-    throw malformed(`the form field "${twice}" appears more than once, so the request is ambiguous`)
+  const names: string[] = []
+  const seen = new Set<string>()
+  for (const { name } of fields) {
+    if (seen.has(name)) {
+      throw malformed(
+        `the form field "${name}" appears more than once, so the request is ambiguous`,
+      )
+    }
+    seen.add(name)
+    names.push(name)
   }
   const key = eventsKey(names, field)
   const value = fields.find((f) => f.name === key)?.value
   if (value === undefined) return undefined
-  const text = utf8.decode(value)
-  if (text.trim() === '' || EMPTY_ARRAY.test(text)) return undefined
+  // Told from the bytes: nothing is copied or parsed before the signature is checked.
+  if (isBlank(value) || isEmptyJsonArray(value)) return undefined
+  let bytes = 0
+  for (const f of fields) bytes += f.nameBytes.length + f.value.length
   return {
+    bytes,
     signed: (url) => formSignedParts(url, fields),
     // Parsed only after the signature is checked.
-    events: () => parseJson(text, `the ${key} field`),
+    events: () => parseJson(utf8.decode(value), `the ${key} field`),
+  }
+}
+
+/** `[]` with any surrounding whitespace, found by a scan: no parse, no allocation. */
+function isEmptyJsonArray(body: Uint8Array): boolean {
+  let i = 0
+  const next = (byte: number) => {
+    while (i < body.length && WS.has(body[i] as number)) i++
+    if (byte === -1) return i === body.length
+    return body[i++] === byte
+  }
+  return next(0x5b) && next(0x5d) && next(-1)
+}
+
+/**
+ * A JSON body this small is parsed before its signature is checked, only to tell a handshake
+ * (`{}`, `{"SendCleantes_events": []}`); a larger one is verified first, so an anonymous body
+ * is never parsed in full.
+ */
+const HANDSHAKE_PROBE_BYTES = 1024
+
+/** The events of a verified JSON body: the array, or an object's events field (maybe as text). */
+function jsonEvents(body: Uint8Array, field: string | undefined): unknown {
+  const parsed = parseJson(utf8.decode(body), 'the body')
+  if (Array.isArray(parsed)) return parsed
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw malformed('a JSON body must be an array of events or an object with an *_events field')
+  }
+  const key = eventsKey(Object.keys(parsed), field)
+  if (key === undefined) return []
+  const events = (parsed as Record<string, unknown>)[key]
+  if (typeof events !== 'string') return events
+  return events.trim() === '' ? [] : parseJson(events, `the ${key} field`)
+}
+
+function isJsonHandshake(body: Uint8Array, field: string | undefined): boolean {
+  if (isEmptyJsonArray(body)) return true
+  if (body.length > HANDSHAKE_PROBE_BYTES) return false
+  try {
+    const events = jsonEvents(body, field)
+    return Array.isArray(events) && events.length === 0
+  } catch {
+    return false // not a handshake; the verified path reports what is wrong with it
   }
 }
 
 function fromJson(body: Uint8Array, field: string | undefined): Batch | undefined {
-  // A JSON body must be parsed before verifying, to tell a handshake (no events) from a batch.
-  const parsed = parseJson(utf8.decode(body), 'the body')
-  let events: unknown = parsed
-  if (!Array.isArray(parsed)) {
-    if (typeof parsed !== 'object' || parsed === null) {
-      throw malformed('a JSON body must be an array of events or an object with an *_events field')
-    }
-    const key = eventsKey(Object.keys(parsed), field)
-    if (key === undefined) return undefined
-    events = (parsed as Record<string, unknown>)[key]
-    if (typeof events === 'string') {
-      if (events.trim() === '') return undefined
-      events = parseJson(events, `the ${key} field`)
-    }
+  if (isJsonHandshake(body, field)) return undefined
+  return {
+    bytes: body.length,
+    signed: (url) => jsonSignedParts(url, body),
+    // Parsed only after the signature is checked.
+    events: () => jsonEvents(body, field),
   }
-  if (Array.isArray(events) && events.length === 0) return undefined
-  return { signed: (url) => jsonSignedParts(url, body), events: () => events }
 }
 
 /** The fields an upstream form parser left: strings only (an array means a field sent twice). */
-function fieldsFromParsed(value: unknown): FormField[] {
+function fieldsFromParsed(value: unknown, maxFields: number): FormField[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed('the parsed form body is not an object of fields')
   }
+  const entries = Object.entries(value)
+  if (entries.length > maxFields) throw tooManyFields(maxFields)
   const fields: FormField[] = []
-  for (const [name, field] of Object.entries(value)) {
+  for (const [name, field] of entries) {
     if (Array.isArray(field)) {
       throw malformed(
         `the form field "${name}" appears more than once, so the request is ambiguous`,
@@ -108,6 +167,7 @@ export function decodeBatch(
   body: Uint8Array | ParsedBody,
   contentType: string | null | undefined,
   field: string | undefined,
+  maxFields: number,
 ): Batch | undefined {
   const [type, ...params] = (contentType ?? '').split(';')
   const media = type?.trim().toLowerCase() ?? ''
@@ -115,7 +175,9 @@ export function decodeBatch(
   const isJson = media === 'application/json' || media.endsWith('+json')
 
   if (body instanceof ParsedBody) {
-    if (isForm && body.value !== undefined) return fromFields(fieldsFromParsed(body.value), field)
+    if (isForm && body.value !== undefined) {
+      return fromFields(fieldsFromParsed(body.value, maxFields), field)
+    }
     throw new RequestError(
       'BODY_CONSUMED',
       `a body parser consumed the ${isJson ? 'JSON ' : ''}body and left no raw copy, so its signature cannot be checked; ${body.hint}`,
@@ -139,5 +201,8 @@ export function decodeBatch(
       )
     }
   }
-  return isForm ? fromFields(decodeForm(body), field) : fromJson(body, field)
+  if (!isForm) return fromJson(body, field)
+  // Refused before any per-field work: a form of a million empty fields costs `maxFields` steps.
+  if (hasMoreFieldsThan(body, maxFields)) throw tooManyFields(maxFields)
+  return fromFields(decodeForm(body), field)
 }

@@ -58,11 +58,22 @@ export class WebhookError extends Error {
   override name = 'WebhookError'
   readonly code: WebhookErrorCode
   readonly status: number
+  /**
+   * What the HTTP answer says. Usually the message; shorter when the message holds what an
+   * unauthenticated client must not learn (the signed URL, for a signature mismatch).
+   */
+  readonly publicMessage: string
 
-  constructor(code: WebhookErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: WebhookErrorCode,
+    message: string,
+    options?: { cause?: unknown; publicMessage?: string },
+  ) {
     super(PREFIX + message, options)
     this.code = code
     this.status = STATUS[code]
+    this.publicMessage =
+      options?.publicMessage === undefined ? this.message : PREFIX + options.publicMessage
   }
 }
 
@@ -77,7 +88,12 @@ export class SignatureError extends WebhookError {
     message: string,
     signedUrl?: string,
   ) {
-    super(code, message)
+    // The answer to an unauthenticated request names no URL: it may hold a secret path or token.
+    const publicMessage =
+      code === 'SIGNATURE_MISMATCH' || code === 'URL_MISMATCH'
+        ? 'the signature does not match any key configured for this webhook'
+        : undefined
+    super(code, message, { publicMessage })
     this.signedUrl = signedUrl
   }
 }

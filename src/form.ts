@@ -63,6 +63,23 @@ export function percentDecode(src: Uint8Array, from: number, to: number): Uint8A
   return out.subarray(0, o)
 }
 
+/**
+ * Whether the form has more than `max` fields (non-empty `&`-separated segments). Stops
+ * counting at `max + 1`, so refusing a body of a million fields costs no more than `max` steps.
+ */
+export function hasMoreFieldsThan(body: Uint8Array, max: number): boolean {
+  let count = 0
+  let start = 0
+  const n = body.length
+  while (start < n) {
+    let end = body.indexOf(AMP, start)
+    if (end === -1) end = n
+    if (end > start && ++count > max) return true
+    start = end + 1
+  }
+  return false
+}
+
 /** Split and decode a form body. Empty segments (`a=1&&b=2`) are skipped, as URLSearchParams does. */
 export function decodeForm(body: Uint8Array): FormField[] {
   const fields: FormField[] = []
@@ -72,8 +89,10 @@ export function decodeForm(body: Uint8Array): FormField[] {
     let end = body.indexOf(AMP, start)
     if (end === -1) end = n
     if (end > start) {
-      let eq = body.indexOf(EQ, start)
-      if (eq === -1 || eq > end) eq = end
+      // Look for '=' inside this segment only: searching the rest of the body for it would
+      // make a body of many '='-less fields quadratic.
+      let eq = start
+      while (eq < end && body[eq] !== EQ) eq++
       const nameBytes = percentDecode(body, start, eq)
       const value = eq < end ? percentDecode(body, eq + 1, end) : body.subarray(end, end)
       fields.push({ name: utf8.decode(nameBytes), nameBytes, value })

@@ -1,6 +1,7 @@
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_EVENTS,
+  DEFAULT_MAX_FIELDS,
   DEFAULT_SIGNATURE_HEADER,
 } from './constants.js'
 import { ConfigurationError } from './errors.js'
@@ -23,6 +24,7 @@ export interface Config<C> {
   field: string | undefined
   maxBodyBytes: number
   maxEvents: number
+  maxFields: number
   bodyTimeoutMs: number
   handlerTimeoutMs: number
   store: IdempotencyStore | undefined
@@ -129,6 +131,7 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
     field: options.eventsField,
     maxBodyBytes: positiveInteger(options.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
     maxEvents: positiveInteger(options.maxEvents, 'maxEvents', DEFAULT_MAX_EVENTS),
+    maxFields: positiveInteger(options.maxFields, 'maxFields', DEFAULT_MAX_FIELDS),
     bodyTimeoutMs: positiveInteger(options.bodyTimeoutMs, 'bodyTimeoutMs', DEFAULT_TIMEOUT_MS),
     handlerTimeoutMs,
     store: idempotency?.store,

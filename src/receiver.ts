@@ -123,11 +123,11 @@ export class Receiver<C = unknown> {
     if (length && Number(length) > config.maxBodyBytes) throw tooLarge(config.maxBodyBytes)
 
     const body = await readBody(request.body, config.maxBodyBytes, config.bodyTimeoutMs)
-    const batch = decodeBatch(body, headers.get('content-type'), config.field)
+    const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
     if (!batch) return handshake(false)
 
     // Verify before parsing the events (form bodies; a JSON body was parsed to find them).
-    await verifyRequest(config, request, batch.signed)
+    await verifyRequest(config, request, batch)
 
     const raw = batch.events()
     if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')

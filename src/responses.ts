@@ -15,12 +15,13 @@ export function handshake(head: boolean): WebhookResponse {
   }
 }
 
-/** SPEC §5: the error's status and its message (no key material, no stack). */
+/** SPEC §5: the error's status and its public message (no key material, no URL, no stack). */
 export function errorResponse(error: WebhookError): WebhookResponse {
+  const body = error.publicMessage
   const headers: Record<string, string> = {
     'content-type': TEXT,
-    'content-length': String(encoder.encode(error.message).length),
+    'content-length': String(encoder.encode(body).length),
   }
   if (error.status === 405) headers.allow = ALLOWED_METHODS
-  return { status: error.status, headers, body: error.message }
+  return { status: error.status, headers, body }
 }

@@ -77,8 +77,13 @@ export interface ReceiverOptions<C = unknown> {
   signatureHeader?: string
   /** The form field with the events. Default `SendCleantes_events`, else the one field ending in `_events`. */
   eventsField?: string
-  /** Largest body accepted, in bytes; larger is answered 413. Default 10 MiB. */
+  /** Largest body accepted, in bytes; larger is answered 413. Default 4 MiB (a 1000-event batch is about 0.5 MB). */
   maxBodyBytes?: number
+  /**
+   * Most fields in a form body; more is answered 413 before any field is decoded. SendClean
+   * sends one. Default 32.
+   */
+  maxFields?: number
   /** Most events in one batch; more is answered 413. Default 10,000. */
   maxEvents?: number
   /** The body must arrive within this many ms, else 408. Default 30 s. */

@@ -5,6 +5,9 @@ import { matchesAnyKey } from './signature.js'
 import type { MaybePromise, RequestInfo, WebhookRequest } from './types.js'
 import { alternativeUrls, forwardedUrl } from './url.js'
 
+/** Bodies up to this size get the URL-mismatch diagnosis after a failed check. */
+const DIAGNOSE_MAX_BYTES = 64 * 1024
+
 async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> {
   try {
     return await run()
@@ -21,8 +24,9 @@ async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> 
 export async function verifyRequest<C>(
   config: Config<C>,
   request: WebhookRequest<C>,
-  signed: Batch['signed'],
+  batch: Batch,
 ): Promise<void> {
+  const { signed } = batch
   const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
   const info: RequestInfo<C> = { url: seen, headers: request.headers, context: request.context }
   const source = config.keys
@@ -44,8 +48,11 @@ export async function verifyRequest<C>(
     typeof option === 'function' ? await resolve('url', () => option(info)) : (option ?? seen)
   if (await matchesAnyKey(keys, signed(url), signature)) return
 
-  // Failure path only: find out whether the key is right and the URL is not.
-  for (const candidate of alternativeUrls(url, request.url, request.headers)) {
+  // Failure path only, and only for small bodies (an anonymous body may be large): find out
+  // whether the key is right and the URL is not. Bounded: a few candidates over ≤ 64 KiB.
+  const diagnose = batch.bytes <= DIAGNOSE_MAX_BYTES
+  const candidates = diagnose ? alternativeUrls(url, request.url, request.headers) : []
+  for (const candidate of candidates) {
     if (await matchesAnyKey(keys, signed(candidate), signature)) {
       throw new SignatureError(
         'URL_MISMATCH',
@@ -56,7 +63,7 @@ export async function verifyRequest<C>(
   }
   throw new SignatureError(
     'SIGNATURE_MISMATCH',
-    `no key matches the signature (signed URL: ${url}); if SendClean has another URL registered (proxy, load balancer), set \`url\` to it; if the key was reset, add the new key to \`keys\``,
+    `no key matches the signature (signed URL: ${url}${diagnose ? '' : '; other likely URLs were not tried, the body is over 64 KiB'}); if SendClean has another URL registered (proxy, load balancer), set \`url\` to it; if the key was reset, add the new key to \`keys\``,
     url,
   )
 }

@@ -135,7 +135,7 @@ describe('Express adapter', () => {
       expect(res.status).toBe(200)
     })
 
-    it('names the signed URL and the one that matches when they differ', async () => {
+    it('names the signed URL and the one that matches when they differ, in onError only', async () => {
       const errors: WebhookError[] = []
       const base = await listen({ keys: KEY, onError: (e) => void errors.push(e) })
       const { body, signature } = formDelivery(SEED_EVENTS_TEXT, {
@@ -149,9 +149,11 @@ describe('Express adapter', () => {
         .set(SIGNATURE_HEADER, signature)
         .send(body)
       expect(res.status).toBe(401)
-      expect(res.text).toContain(`the signature was made for https://example.com${PATH}`)
-      expect(res.text).toContain(`${base}${PATH} was used to check it`)
+      expect(res.text).not.toContain('example.com')
+      expect(res.text).not.toContain(base)
       expect(errors[0]?.code).toBe('URL_MISMATCH')
+      expect(errors[0]?.message).toContain(`the signature was made for https://example.com${PATH}`)
+      expect(errors[0]?.message).toContain(`${base}${PATH} was used to check it`)
     })
 
     it('uses X-Forwarded-Proto and X-Forwarded-Host with trustProxy', async () => {

@@ -161,6 +161,83 @@ describe('the core under arbitrary requests', () => {
   })
 })
 
+// Hostile shapes before authentication: many fields (with or without '=', empty segments), a
+// duplicate anywhere, large arrays of empty values, deep nesting; as forms and as JSON. The
+// answer must come within a bound proportional to the body's size (generous: these machines
+// are shared), which a quadratic step blows through at a few tens of thousands of fields.
+const segment = fc.constantFrom('', 'x', 'x=', 'a=1', '=', 'b=%20', 'SendCleantes_events=[]')
+const hostileForm = fc
+  .tuple(
+    fc.integer({ min: 1, max: 60_000 }),
+    fc.array(segment, { minLength: 1, maxLength: 4 }),
+    fc.option(fc.nat(), { nil: undefined }),
+  )
+  .map(([count, pattern, duplicateAt]) => {
+    const parts = Array.from({ length: count }, (_, i) => {
+      const p = pattern[i % pattern.length] as string
+      return p === 'x' || p === 'x=' ? `${p.replace('x', `x${i}`)}` : p
+    })
+    if (duplicateAt !== undefined) parts.splice(duplicateAt % parts.length, 0, 'dup=1', 'dup=2')
+    return { type: 'application/x-www-form-urlencoded', body: parts.join('&') }
+  })
+// The worst case for a per-field search: tens of thousands of '='-less fields, a duplicate
+// somewhere, the only '=' at the very end.
+const fieldBomb = fc
+  .tuple(fc.integer({ min: 20_000, max: 80_000 }), fc.nat())
+  .map(([count, at]) => {
+    const parts = Array.from({ length: count }, (_, i) => `x${i}`)
+    parts.splice(at % count, 0, 'dup', 'dup')
+    return { type: 'application/x-www-form-urlencoded', body: `${parts.join('&')}&a=1` }
+  })
+const hostileJson = fc
+  .tuple(fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('{}', '[]', '0', '""'), fc.boolean())
+  .map(([count, item, wrapped]) => {
+    const array = `[${Array.from({ length: count }, () => item).join(',')}]`
+    return {
+      type: 'application/json',
+      body: wrapped ? `{"SendCleantes_events":${array}}` : array,
+    }
+  })
+const hostileNested = fc.integer({ min: 1, max: 200_000 }).map((depth) => ({
+  type: 'application/json',
+  body: `${'['.repeat(depth)}${']'.repeat(depth)}`,
+}))
+
+describe('hostile bodies before the signature is checked', () => {
+  const hostile = createReceiver<undefined>({
+    keys: KEY,
+    url: URL_,
+    maxFields: 1_000_000,
+    onError: () => {},
+    on: { '*': () => {} },
+  })
+
+  it('are answered in time linear in their size, with a 4xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(hostileForm, fieldBomb, hostileJson, hostileNested),
+        async ({ type, body }) => {
+          const started = performance.now()
+          const res = await hostile.handle({
+            method: 'POST',
+            url: URL_,
+            headers: new Headers({ 'content-type': type, 'x-sendcleantes-signature': 'bogus' }),
+            body,
+            context: undefined,
+          })
+          const ms = performance.now() - started
+          expect([200, 400, 401, 413], res.body).toContain(res.status)
+          // 250 ms, plus 5 µs a byte: far above linear work, far below a quadratic step.
+          expect(ms, `${body.length} bytes took ${ms.toFixed(0)} ms`).toBeLessThan(
+            250 + body.length * 0.005,
+          )
+        },
+      ),
+      { numRuns: 60, endOnFailure: true },
+    )
+  }, 120_000)
+})
+
 // Field names that are not events fields, unique, and any text at all as values.
 const name = fc
   .string({ minLength: 1, maxLength: 12 })

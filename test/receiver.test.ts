@@ -254,3 +254,63 @@ describe('without node:crypto (Workers, browsers)', () => {
     expect(sign).toHaveBeenCalled()
   })
 })
+
+describe('before the signature is checked', () => {
+  it('an unsigned JSON body is refused without being parsed', async () => {
+    const body = `[${'{"event":"send"},'.repeat(5000)}{}]`
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      const res = await createReceiver(base).handle(
+        post(body, { 'content-type': 'application/json', [SIGNATURE_HEADER]: 'bogus' }),
+      )
+      expect(res.status).toBe(401)
+      expect(parse.mock.calls.filter(([text]) => String(text).length >= body.length)).toEqual([])
+    } finally {
+      parse.mockRestore()
+    }
+  })
+
+  it('an unsigned form value is not copied into a string or parsed', async () => {
+    const { body } = formDelivery(SEED_EVENTS_TEXT)
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      const res = await createReceiver(base).handle(
+        post(body, { 'content-type': FORM, [SIGNATURE_HEADER]: 'bogus' }),
+      )
+      expect(res.status).toBe(401)
+      expect(parse).not.toHaveBeenCalled()
+    } finally {
+      parse.mockRestore()
+    }
+  })
+
+  it('the URL diagnosis runs only for small bodies; the answer never names a URL', async () => {
+    const errors: WebhookError[] = []
+    const receiver = createReceiver({
+      ...base,
+      url: `${URL_REGISTERED}/`,
+      onError: (e) => void errors.push(e),
+    })
+    const small = await receiver.handle(signed())
+    const large = await receiver.handle(
+      signed(
+        {},
+        JSON.stringify(Array.from({ length: 200 }, () => JSON.parse(SEED_EVENTS_TEXT)[4])),
+      ),
+    )
+    expect([small.status, large.status]).toEqual([401, 401])
+    expect(errors.map((e) => e.code)).toEqual(['URL_MISMATCH', 'SIGNATURE_MISMATCH'])
+    expect(errors[1]?.message).toContain('not tried, the body is over 64 KiB')
+    for (const res of [small, large]) expect(res.body).not.toContain('example.com')
+  })
+
+  it('maxFields refuses a form with more fields, 413, before decoding any', async () => {
+    const errors: WebhookError[] = []
+    const receiver = createReceiver({ ...base, maxFields: 2, onError: (e) => void errors.push(e) })
+    const res = await receiver.handle(post('a=1&b=2&c=3', { 'content-type': FORM }))
+    expect(res.status).toBe(413)
+    expect(res.body).toContain('maxFields')
+    expect((await receiver.handle(post('a=1&&b=2&', { 'content-type': FORM }))).status).toBe(200)
+    expect(() => createReceiver({ ...base, maxFields: 0 })).toThrow(ConfigurationError)
+  })
+})

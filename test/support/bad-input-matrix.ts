@@ -237,11 +237,67 @@ const rows: Row[] = [
     status: 200,
   },
   {
-    name: 'a 1,000,000-element array, signed',
+    name: 'an unsigned duplicate-field bomb (80,000 empty fields and a repeated name): maxFields, 413',
+    raw: () => ({
+      headers: { 'content-type': FORM },
+      chunks: [`${'&'.repeat(80_000)}a=1&${'x&'.repeat(80_000)}a=2`],
+    }),
+    status: 413,
+  },
+  {
+    name: 'the same bomb under a huge maxFields: found in one pass, 400',
+    raw: () => ({
+      headers: { 'content-type': FORM },
+      chunks: [`${'x&'.repeat(80_000)}a=1&a=2`],
+    }),
+    options: { maxFields: 1_000_000 },
+    status: 400,
+  },
+  {
+    name: 'an unsigned 8 MB form of 1.4 million empty fields: maxFields, 413',
+    raw: () => ({
+      headers: { 'content-type': FORM },
+      chunks: [`${'a=&b&c=&'.repeat(1_050_000)}`],
+    }),
+    options: { maxBodyBytes: 16 * 1024 * 1024 },
+    status: 413,
+  },
+  {
+    name: 'an unsigned JSON body of a million empty objects: 401, not parsed',
+    raw: () => ({
+      headers: { 'content-type': 'application/json' },
+      chunks: [`[${'{},'.repeat(999_999)}{}]`],
+    }),
+    status: 401,
+  },
+  {
+    name: 'an unsigned JSON empty array is a handshake',
+    raw: () => ({ headers: { 'content-type': 'application/json' }, chunks: [' [ ] '] }),
+    status: 200,
+  },
+  {
+    name: 'an unsigned small JSON object with an empty events field is a handshake',
+    raw: () => ({
+      headers: { 'content-type': 'application/json' },
+      chunks: [JSON.stringify({ [FIELD]: [] })],
+    }),
+    status: 200,
+  },
+  {
+    name: 'an unsigned JSON object over 1 KiB is verified before it is parsed: 401',
+    raw: () => ({
+      headers: { 'content-type': 'application/json' },
+      chunks: [JSON.stringify({ [FIELD]: [], padding: 'x'.repeat(2000) })],
+    }),
+    status: 401,
+  },
+  {
+    name: 'a 1,000,000-element array, signed (maxEvents)',
     raw: () => {
       const { body, signature } = signed(`[${'{},'.repeat(999_999)}{}]`)
       return { headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature }, chunks: [body] }
     },
+    options: { maxBodyBytes: 16 * 1024 * 1024 },
     status: 413,
   },
   {
@@ -250,6 +306,7 @@ const rows: Row[] = [
       headers: { 'content-type': FORM },
       chunks: [new URLSearchParams({ [FIELD]: `[${'{},'.repeat(999_999)}{}]` }).toString()],
     }),
+    options: { maxBodyBytes: 16 * 1024 * 1024 },
     status: 401,
   },
 ]

@@ -115,13 +115,22 @@ export function specMatrix(mount: Mount) {
       expect(handled).toHaveLength(0)
     })
 
-    it('a wrong signature is 401 and names the signed URL, never the key', async () => {
+    it('a wrong signature is 401; the signed URL goes to onError, never into the answer', async () => {
       const { body, signature } = formDelivery(SEED_EVENTS_TEXT, { key: 'another-key' })
-      const { agent, handled } = setup(mount)
+      const reported: WebhookError[] = []
+      const secretUrl = `${URL_REGISTERED}?token=s3cr3t`
+      const { agent, handled } = setup(mount, {
+        url: secretUrl,
+        onError: (e: WebhookError) => void reported.push(e),
+      })
       const res = await agent.post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
       expect(res.status).toBe(401)
       expectShortReason(res.text)
-      expect(res.text).toContain(URL_REGISTERED)
+      expect(res.text).not.toContain('example.com')
+      expect(res.text).not.toContain('s3cr3t')
+      expect(res.text).not.toContain(signature)
+      expect(reported[0]?.code).toBe('SIGNATURE_MISMATCH')
+      expect(reported[0]?.message).toContain(secretUrl)
       expect(handled).toHaveLength(0)
     })
 
