@@ -5,6 +5,7 @@ import {
   type On,
   type ReceiverOptions,
 } from '../src/index.js'
+import { lingerIfUnread, nodeRequestOf } from './node.js'
 
 /** What handlers get as context from the fetch adapter. */
 export interface FetchContext {
@@ -31,7 +32,11 @@ export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Re
  */
 export function createFetchHandler(options: ReceiverOptions<FetchContext>): FetchHandler {
   const receiver = createReceiver<FetchContext>(options)
-  const handler = ((request: Request, ...args: unknown[]) =>
-    handleWebRequest(receiver, request, { request, args })) as FetchHandler
+  const handler = (async (request: Request, ...args: unknown[]) => {
+    const response = await handleWebRequest(receiver, request, { request, args })
+    // Served by @hono/node-server: a body refused before it was read is closed gracefully.
+    lingerIfUnread(nodeRequestOf(args[0]))
+    return response
+  }) as FetchHandler
   return attachOn<FetchHandler>(handler, receiver)
 }

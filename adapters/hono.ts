@@ -11,7 +11,7 @@ import {
   toWebResponse,
   type WebhookRequest,
 } from '../src/index.js'
-import { headerReader, nodeBody } from './node.js'
+import { headerReader, lingerIfUnread, nodeBody, nodeRequestOf } from './node.js'
 
 const HINT =
   'do not read the body before the receiver, or read it through c.req (Hono keeps a copy)'
@@ -22,12 +22,7 @@ const HINT =
  * for small batches. Only used while nothing has read the body yet.
  */
 function nodeIncoming(c: Context): IncomingMessage | undefined {
-  const incoming = (c.env as { incoming?: Partial<IncomingMessage> } | undefined)?.incoming
-  const usable =
-    typeof incoming?.on === 'function' &&
-    typeof incoming.headers === 'object' &&
-    Object.keys(c.req.bodyCache).length === 0
-  return usable ? (incoming as IncomingMessage) : undefined
+  return Object.keys(c.req.bodyCache).length === 0 ? nodeRequestOf(c.env) : undefined
 }
 
 export type HonoHandler<E extends Env> = ((c: Context<E>) => Promise<Response>) & {
@@ -80,7 +75,10 @@ export function createHonoHandler<E extends Env = Env>(
         }
       }
     }
-    return toWebResponse(await receiver.handle(request))
+    const response = await receiver.handle(request)
+    // On @hono/node-server, a body refused before it was read is closed gracefully.
+    lingerIfUnread(nodeRequestOf(c.env))
+    return toWebResponse(response)
   }) as HonoHandler<E>
   return attachOn<HonoHandler<E>>(handler, receiver)
 }

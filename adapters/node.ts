@@ -109,9 +109,48 @@ export function headerReader(req: IncomingMessage): HeaderReader {
   }
 }
 
-/** Headers to add when the request body was not read to its end (413, 408): close the connection. */
+/** How long a connection whose body was refused keeps reading (and dropping) what is still in flight. */
+const LINGER_MS = 5000
+const LINGERING = Symbol('sendclean-webhooks.lingering')
+
+/**
+ * A lingering close for a request whose body was not read to its end (413, 408): Node closes
+ * such a connection with `socket.destroySoon()`, which destroys it right after the answer is
+ * flushed; bytes the client is still sending then reset the connection, and the reset can
+ * discard the answer before the client has read it. Instead: send the answer and a FIN, keep
+ * reading and dropping what arrives for at most `LINGER_MS`, then close. Works on node:http
+ * and on @hono/node-server (which also closes through `destroySoon`).
+ */
+export function lingerIfUnread(req: IncomingMessage | undefined): void {
+  if (!req || req.complete) return
+  const socket = req.socket as (IncomingMessage['socket'] & { [LINGERING]?: true }) | null
+  if (!socket || socket.destroyed || socket[LINGERING]) return
+  socket[LINGERING] = true
+  socket.destroySoon = function lingeringClose() {
+    this.end()
+    const timer = setTimeout(() => this.destroy(), LINGER_MS)
+    timer.unref?.()
+    this.once('close', () => clearTimeout(timer))
+  }
+  // Read and drop the rest from now on, as Node's own dump does: a reader that will never read
+  // (a Web stream wrapping the request, on node-server) would otherwise hold the flow back.
+  req.removeAllListeners('data')
+  req.resume()
+}
+
+/** The Node request under @hono/node-server's `env` (`{ incoming, outgoing }`), if any. */
+export function nodeRequestOf(env: unknown): IncomingMessage | undefined {
+  const incoming = (env as { incoming?: Partial<IncomingMessage> } | undefined)?.incoming
+  return typeof incoming?.on === 'function' && typeof incoming.headers === 'object'
+    ? (incoming as IncomingMessage)
+    : undefined
+}
+
+/** Headers to add when the request body was not read to its end (413, 408): close the connection, gracefully. */
 export function closeIfUnread(req: IncomingMessage): Record<string, string> {
-  return req.complete ? {} : { connection: 'close' }
+  if (req.complete) return {}
+  lingerIfUnread(req)
+  return { connection: 'close' }
 }
 
 export function writeNodeResponse(

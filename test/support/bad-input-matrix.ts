@@ -1,5 +1,5 @@
 import { request as httpRequest, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, type ReceiverOptions } from '../../src/index.js'
@@ -51,6 +51,41 @@ function post(base: string, raw: Raw): Promise<{ status: number; text: string }>
     }
     if (raw.pauseMs) setTimeout(finish, raw.pauseMs)
     else finish()
+  })
+}
+
+/**
+ * A client that announces and sends a whole 8 MB body before it reads the answer (as many HTTP
+ * clients do): it gets the 413 only if the server keeps reading until the body is in, instead
+ * of closing with unread bytes (which resets the connection and can discard the answer).
+ */
+function writeThenRead(port: number): Promise<string> {
+  const size = 8 * 1024 * 1024
+  const chunk = Buffer.alloc(64 * 1024, 'a')
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let answer = ''
+    let sent = 0
+    socket.pause()
+    socket.on('data', (data: Buffer) => {
+      answer += data.toString('latin1')
+      if (answer.includes('\r\n\r\n')) socket.destroy()
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => resolve(answer || '(nothing: the connection was reset)'))
+    socket.on('connect', () => {
+      socket.write(
+        `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${size}\r\n\r\n`,
+      )
+      const pump = () => {
+        while (sent < size) {
+          sent += chunk.length
+          if (!socket.write(chunk)) return void socket.once('drain', pump)
+        }
+        socket.resume()
+      }
+      pump()
+    })
   })
 }
 
@@ -327,6 +362,24 @@ export function badInputMatrix(mount: Mount) {
     })
     afterAll(() => {
       for (const { server } of servers.values()) {
+        server.closeAllConnections()
+        server.close()
+      }
+    })
+
+    it('a body refused before it was read still gets its 413, under load, by clients that write before they read', async () => {
+      const server = mount({
+        keys: KEY,
+        url: URL_REGISTERED,
+        onError: () => {},
+        maxBodyBytes: 1024,
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as AddressInfo
+      try {
+        const answers = await Promise.all(Array.from({ length: 16 }, () => writeThenRead(port)))
+        expect(answers.map((a) => a.slice(0, 12))).toEqual(answers.map(() => 'HTTP/1.1 413'))
+      } finally {
         server.closeAllConnections()
         server.close()
       }
