@@ -12,6 +12,7 @@ import {
   tooLarge,
   type WebhookResponse,
 } from '../src/index.js'
+import { BodyCollector } from '../src/read-body.js'
 
 /** What handlers get as context from the Node adapter. */
 export interface NodeContext {
@@ -35,10 +36,10 @@ export function readNodeBody(
   req: IncomingMessage,
   limit: number,
   deadline?: Deadline,
+  expected?: number,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let total = 0
+    const body = new BodyCollector(limit, expected)
     const cleanup = () => {
       req.off('data', onData)
       req.off('end', onEnd)
@@ -53,19 +54,16 @@ export function readNodeBody(
       reject(new RequestError('BODY_TIMEOUT', 'the body did not arrive in time'))
     }
     const onData = (chunk: Buffer) => {
-      total += chunk.length
-      if (total > limit) {
+      if (!body.push(chunk)) {
         cleanup()
         // Keep draining (and dropping) the rest so the 413 can still be written.
         req.resume()
         reject(tooLarge(limit))
-        return
       }
-      chunks.push(chunk)
     }
     const onEnd = () => {
       cleanup()
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total))
+      resolve(body.result())
     }
     const onError = () => {
       cleanup()
@@ -89,7 +87,7 @@ export function readNodeBody(
  */
 export function nodeBody(req: IncomingMessage, parsed: unknown, hint?: string): RequestBody {
   if (!req.readableDidRead && !req.readableEnded) {
-    return (limit, deadline) => readNodeBody(req, limit, deadline)
+    return (limit, deadline, expected) => readNodeBody(req, limit, deadline, expected)
   }
   return new ParsedBody(parsed, hint)
 }

@@ -66,7 +66,12 @@ if (process.argv[2]) {
       byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1
     })
   })
-  const stats = createServer(async (_req, res) => {
+  const stats = createServer(async (req, res) => {
+    // `/peek`: memory and CPU as they are, no GC (sampled during a flood for the peak).
+    if (req.url === '/peek') {
+      res.end(JSON.stringify({ rss: process.memoryUsage().rss, cpu: process.cpuUsage() }))
+      return
+    }
     const gc = (globalThis as { gc?: () => void }).gc
     // Web streams and Responses are released through finalizers, which run after a GC: collect,
     // let them run, and collect again, a few times.
@@ -79,6 +84,7 @@ if (process.argv[2]) {
         tally,
         heapUsed: process.memoryUsage().heapUsed,
         rss: process.memoryUsage().rss,
+        cpu: process.cpuUsage(),
       }),
     )
   })

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { type EventName, signDelivery } from 'sendclean-webhooks'
 import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/emulator'
+import { type FloodRow, flood, PEAK_MULTIPLE } from './flood.js'
 import { writeSection } from './results-file.js'
 import { SOAK_KEY, SOAK_PATH } from './soak-server.js'
 
@@ -121,13 +122,22 @@ async function soak(adapter: string): Promise<Row> {
   }
 }
 
+const FLOOD_SECONDS = Number(process.env.SOAK_FLOOD_SECONDS ?? 10)
 const rows: Row[] = []
+const floods: FloodRow[] = []
 for (const adapter of ADAPTERS) {
   const row = await soak(adapter)
   rows.push(row)
   console.log(
     `${adapter}: ${row.requests} requests, ${row.problems.length ? row.problems.join('; ') : 'ok'}`,
   )
+  if (FLOOD_SECONDS > 0) {
+    const f = await flood(adapter, FLOOD_SECONDS)
+    floods.push(f)
+    console.log(
+      `${adapter} flood: ${f.hostile} hostile requests, ${f.problems.length ? f.problems.join('; ') : 'ok'}`,
+    )
+  }
 }
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
@@ -148,7 +158,32 @@ const lines = [
       `| ${r.adapter} | ${r.requests} | ${r.p99} | ${count(r, 'valid')} | ${count(r, 'bad-signature')} | ${count(r, 'malformed')} | ${count(r, 'fault')} | ${count(r, 'unsupported')} | ${mb(r.heapBefore)} → ${mb(r.heapAfter)} (${(((r.heapAfter - r.heapBefore) / r.heapBefore) * 100).toFixed(1)}%) | ${r.problems.length ? r.problems.join('; ') : 'pass'} |`,
   ),
   '',
+  ...(floods.length === 0
+    ? []
+    : [
+        `### Hostile flood (${FLOOD_SECONDS} s per adapter, \`SOAK_FLOOD_SECONDS\`)`,
+        '',
+        `Four connections send unsigned bodies of the maximum size (4 MiB: many empty fields, a duplicate field, a million-element JSON array, 2 MiB of nesting, one huge encoded value, and an over-limit \`Content-Length\`) back to back, while one client sends a signed 100-event batch and a handshake \`GET\` every 100 ms. RSS of the server process: before (after GC), peak (sampled every 100 ms), after (1 s later, after GC). CPU: the server's user+system time during the flood ÷ hostile requests (it includes the valid requests' share). Targets: peak RSS growth ≤ ${PEAK_MULTIPLE} × 4 MiB × 4 connections (the column gives the multiple), the heap after GC back within 25% of before, every valid batch 200 within 2 s, every handshake within 250 ms.`,
+        '',
+        '| adapter | hostile requests | their statuses | CPU ms per hostile request | RSS before → peak → after | peak growth ÷ (4 MiB × 4) | heap after GC, before → after | valid batches | slowest valid batch | slowest handshake | verdict |',
+        '|---|---:|---|---:|---|---:|---|---|---:|---:|---|',
+        ...floods.map(
+          (f) =>
+            `| ${f.adapter} | ${f.hostile} | ${Object.entries(f.statuses)
+              .map(([s, n]) => `${n}×${s}`)
+              .join(
+                ' ',
+              )} | ${f.cpuMsPerHostile.toFixed(1)} | ${mb(f.rssBefore)} → ${mb(f.rssPeak)} → ${mb(f.rssAfter)} | ${((f.rssPeak - f.rssBefore) / (16 * 2 ** 20)).toFixed(1)}× | ${mb(f.heapBefore)} → ${mb(f.heapAfter)} | ${Object.entries(
+              f.validStatuses,
+            )
+              .map(([s, n]) => `${n}×${s}`)
+              .join(
+                ' ',
+              )} | ${f.validMaxMs.toFixed(0)} ms | ${f.handshakeMaxMs.toFixed(0)} ms | ${f.problems.length ? f.problems.join('; ') : 'pass'} |`,
+        ),
+        '',
+      ]),
 ]
 writeSection('soak', lines.join('\n'))
 console.log(lines.join('\n'))
-process.exit(rows.some((r) => r.problems.length) ? 1 : 0)
+process.exit(rows.some((r) => r.problems.length) || floods.some((f) => f.problems.length) ? 1 : 0)

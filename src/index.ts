@@ -47,7 +47,13 @@ export {
   type RedisLike,
   redisStore,
 } from './idempotency.js'
-export { type BodyReader, Deadline, ParsedBody, type RequestBody, tooLarge } from './read-body.js'
+export {
+  type BodyReader,
+  Deadline,
+  ParsedBody,
+  type RequestBody,
+  tooLarge,
+} from './read-body.js'
 export { createReceiver, Receiver } from './receiver.js'
 export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
 export { type StoreCheck, storeConformance } from './store-conformance.js'

@@ -35,7 +35,12 @@ export class Deadline {
  * Reads the body itself: fails with a 413 {@link RequestError} past `limit` bytes, and stops
  * (releasing the stream) when `deadline` aborts, which the core does after its body timeout.
  */
-export type BodyReader = (limit: number, deadline: Deadline) => Promise<Uint8Array>
+export type BodyReader = (
+  limit: number,
+  deadline: Deadline,
+  /** The announced length (`Content-Length`), when there is one. */
+  expected?: number,
+) => Promise<Uint8Array>
 
 /**
  * A request body, in any form an adapter has it: raw bytes or text, a stream not read yet,
@@ -57,38 +62,78 @@ export function tooLarge(limit: number): RequestError {
   return new RequestError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit`)
 }
 
-/** Join chunks into one buffer (no copy for a single chunk). */
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
+/**
+ * Collects a body's chunks up to `limit` bytes. With the announced length (`Content-Length`),
+ * chunks are copied into one buffer of that size as they arrive and dropped, so a body costs
+ * its size once, not twice (chunks, then their join); without it, they are joined at the end.
+ */
+export class BodyCollector {
+  #chunks: Uint8Array[] = []
+  #buffer: Uint8Array | undefined
+  #expected: number
+  #total = 0
+
+  constructor(
+    readonly limit: number,
+    expected?: number,
+  ) {
+    this.#expected = expected !== undefined && expected > 0 && expected <= limit ? expected : 0
   }
-  return out
+
+  /** Add a chunk; false once the body is over the limit (stop reading, answer 413). */
+  push(chunk: Uint8Array): boolean {
+    const end = this.#total + chunk.length
+    if (end > this.limit) return false
+    if (this.#total === 0 && this.#expected > chunk.length) {
+      // The first of several chunks: one buffer of the announced size from now on.
+      this.#buffer = new Uint8Array(this.#expected)
+    }
+    if (this.#buffer && end <= this.#buffer.length) this.#buffer.set(chunk, this.#total)
+    else {
+      // One chunk, or more than announced (or nothing announced): keep chunks, join at the end.
+      if (this.#buffer) {
+        this.#chunks.push(this.#buffer.subarray(0, this.#total))
+        this.#buffer = undefined
+      }
+      this.#chunks.push(chunk)
+    }
+    this.#total = end
+    return true
+  }
+
+  /** The body: one buffer, no copy for a single chunk. */
+  result(): Uint8Array {
+    if (this.#buffer) return this.#buffer.subarray(0, this.#total)
+    const chunks = this.#chunks
+    if (chunks.length === 1) return chunks[0] as Uint8Array
+    const out = new Uint8Array(this.#total)
+    let offset = 0
+    for (const chunk of chunks) {
+      out.set(chunk, offset)
+      offset += chunk.length
+    }
+    return out
+  }
 }
 
 async function readStream(
   stream: ReadableStream<Uint8Array>,
   limit: number,
   deadline: Deadline,
+  expected: number | undefined,
 ): Promise<Uint8Array> {
   const reader = stream.getReader()
   deadline.onabort = () => void reader.cancel().catch(() => {})
-  const chunks: Uint8Array[] = []
-  let total = 0
+  const body = new BodyCollector(limit, expected)
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break
-    total += value.length
-    if (total > limit) {
+    if (!body.push(value)) {
       await reader.cancel().catch(() => {})
       throw tooLarge(limit)
     }
-    chunks.push(value)
   }
-  return concat(chunks, total)
+  return body.result()
 }
 
 /** Run `read` for at most `timeoutMs`; past it, fail with a 408 and abort the read. */
@@ -107,15 +152,18 @@ export async function readBody(
   body: RequestBody,
   limit: number,
   timeoutMs: number,
+  expected?: number,
 ): Promise<Uint8Array | ParsedBody> {
   let bytes: Uint8Array
   if (body === null || body === undefined) return new Uint8Array(0)
   if (body instanceof ParsedBody) return body
-  if (typeof body === 'function') return withTimeout((deadline) => body(limit, deadline), timeoutMs)
+  if (typeof body === 'function') {
+    return withTimeout((deadline) => body(limit, deadline, expected), timeoutMs)
+  }
   if (typeof body === 'string') bytes = encoder.encode(body)
   else if (body instanceof Uint8Array) bytes = body
   else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body)
-  else return withTimeout((deadline) => readStream(body, limit, deadline), timeoutMs)
+  else return withTimeout((deadline) => readStream(body, limit, deadline, expected), timeoutMs)
   if (bytes.length > limit) throw tooLarge(limit)
   return bytes
 }

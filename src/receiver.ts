@@ -120,9 +120,17 @@ export class Receiver<C = unknown> {
       )
     }
     const length = headers.get('content-length')
-    if (length && Number(length) > config.maxBodyBytes) throw tooLarge(config.maxBodyBytes)
+    const expected = length ? Number(length) : undefined
+    if (expected !== undefined && expected > config.maxBodyBytes) {
+      throw tooLarge(config.maxBodyBytes)
+    }
 
-    const body = await readBody(request.body, config.maxBodyBytes, config.bodyTimeoutMs)
+    const body = await readBody(
+      request.body,
+      config.maxBodyBytes,
+      config.bodyTimeoutMs,
+      Number.isSafeInteger(expected) ? expected : undefined,
+    )
     const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
     if (!batch) return handshake(false)
 
