@@ -4,7 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-npm run build >/dev/null
+# Pack from a tree with no build, as `npm publish` from a fresh clone would: `prepack` builds.
+rm -rf dist
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+tarball=$(npm pack --silent --pack-destination "$scratch" 2>/dev/null | tail -n 1)
+tar -tzf "$scratch/$tarball" > "$scratch/files.txt"
+grep -qx 'package/dist/cli.js' "$scratch/files.txt" || {
+  echo "the packed tarball has no dist/ (prepack did not build)" >&2
+  exit 1
+}
 
 # The core and the edge adapters must load where there is no node: module (Workers, browsers):
 # follow their built import graphs and refuse any static node: import.
@@ -25,12 +34,9 @@ for (const entry of process.argv.slice(1)) walk(`dist/${entry}.js`)
 console.log(`no Node built-in imports in the ${seen.size} files reachable from ${process.argv.slice(1).join(", ")}`)
 ' index hono fetch client
 npx publint --strict
-# node10 cannot see subpath exports at all; every resolver that can must be clean.
-npx attw --pack . --profile node16
+# Every resolution mode attw checks, node10 included (subpaths through typesVersions).
+npx attw "$scratch/$tarball"
 
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-tarball=$(npm pack --silent --pack-destination "$scratch" | tail -n 1)
 cd "$scratch"
 cat > package.json <<'JSON'
 { "name": "scratch", "private": true, "type": "module" }
@@ -91,7 +97,12 @@ for res in node16 bundler; do
   npx tsc --noEmit --strict --target es2022 --skipLibCheck false --types node --module "$module" --moduleResolution "$res" types.mts
 done
 npx tsc --noEmit --strict --target es2022 --types node --module node16 --moduleResolution node16 types.cts
-echo "types: resolve under node16 (ESM and CJS) and bundler"
+# The classic `"module": "commonjs"` tsconfig (moduleResolution node10): subpaths via typesVersions.
+cp types.mts classic.ts
+npx tsc --noEmit --strict --target es2022 --types node --module commonjs --moduleResolution node --esModuleInterop classic.ts
+echo "types: resolve under node16 (ESM and CJS), bundler and commonjs/node10"
+npx --no-install sendclean-webhooks --help >/dev/null
+echo "bin: installed and runs"
 
 # The installed bin: `npx sendclean-webhooks trigger` must deliver a batch that SPEC §3,
 # computed here with node:crypto alone, accepts.
