@@ -171,6 +171,20 @@ async function enqueue<C>(
 }
 
 /**
+ * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses
+ * the batch (400) before anything runs.
+ */
+export function parseBatch(raw: readonly unknown[], strict: boolean): WebhookEvent[] {
+  const events: WebhookEvent[] = new Array(raw.length)
+  for (let i = 0; i < raw.length; i++) {
+    const event = parseEvent(raw[i])
+    if (strict && event.event === 'invalid') throw malformed(describeInvalid(event, i))
+    events[i] = event
+  }
+  return events
+}
+
+/**
  * Validate the batch, then run its handlers in order (or enqueue it, in queue mode). Resolves
  * only when every event was handled, skipped on purpose, or already done; otherwise rejects,
  * and the batch is not acknowledged.
@@ -182,13 +196,7 @@ export async function dispatch<C>(
   context: C,
   report: Report<C>,
 ): Promise<void> {
-  const events: WebhookEvent[] = new Array(raw.length)
-  for (let i = 0; i < raw.length; i++) {
-    const event = parseEvent(raw[i])
-    // Strict mode: a bad event anywhere refuses the batch before anything runs.
-    if (config.strict && event.event === 'invalid') throw malformed(describeInvalid(event, i))
-    events[i] = event
-  }
+  const events = parseBatch(raw, config.strict)
   if (config.queue) {
     // Workers get invalid events too; the receiver reports them, as in-process mode does.
     for (let i = 0; i < events.length; i++) {

@@ -67,4 +67,5 @@ export type {
   WebhookRequest,
   WebhookResponse,
 } from './types.js'
+export { type VerifyWebhookOptions, verifyWebhook } from './verify-webhook.js'
 export { fromWebRequest, handleWebRequest, toWebResponse } from './web.js'

@@ -1,4 +1,3 @@
-import { decodeBatch, malformed } from './decode-batch.js'
 import { dispatch } from './dispatch.js'
 import {
   ConfigurationError,
@@ -10,10 +9,9 @@ import {
 import { canonicalJson } from './event-identity.js'
 import { HandlerRegistry, type On } from './handlers.js'
 import { type Config, resolveOptions } from './options.js'
-import { readBody, tooLarge } from './read-body.js'
 import { errorResponse, handshake } from './responses.js'
 import type { ReceiverOptions, WebhookRequest, WebhookResponse } from './types.js'
-import { verifyRequest } from './verify-request.js'
+import { verifiedBatch } from './verified-batch.js'
 import { within } from './within.js'
 
 class HookTimeout extends Error {}
@@ -111,41 +109,8 @@ export class Receiver<C = unknown> {
         `method ${method} is not allowed; SendClean sends GET, HEAD and POST`,
       )
     }
-    const { headers } = request
-    const encoding = headers.get('content-encoding')?.trim().toLowerCase()
-    if (encoding && encoding !== 'identity') {
-      throw new RequestError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `content-encoding "${encoding}" is not supported`,
-      )
-    }
-    const length = headers.get('content-length')
-    const expected = length ? Number(length) : undefined
-    if (expected !== undefined && expected > config.maxBodyBytes) {
-      throw tooLarge(config.maxBodyBytes)
-    }
-
-    const body = await readBody(
-      request.body,
-      config.maxBodyBytes,
-      config.bodyTimeoutMs,
-      Number.isSafeInteger(expected) ? expected : undefined,
-    )
-    const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
-    if (!batch) return handshake(false)
-
-    // Verify before parsing the events (form bodies; a JSON body was parsed to find them).
-    await verifyRequest(config, request, batch)
-
-    const raw = batch.events()
-    if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')
-    if (raw.length === 0) return handshake(false)
-    if (raw.length > config.maxEvents) {
-      throw new RequestError(
-        'PAYLOAD_TOO_LARGE',
-        `the batch has ${raw.length} events, more than the limit of ${config.maxEvents} (maxEvents)`,
-      )
-    }
+    const raw = await verifiedBatch(config, request)
+    if (!raw) return handshake(false)
     await dispatch(config, this.#handlers, raw, request.context, this.#report)
     return handshake(false)
   }

@@ -85,7 +85,7 @@ describe('sendclean-webhooks CLI', () => {
       '--body-file',
       bodyFile,
     )
-    expect(good).toMatchObject({ code: 0, stdout: expect.stringContaining('verified') })
+    expect(good).toMatchObject({ code: 0, stdout: 'verified with --key #2: 7 event(s)\n' })
     const bad = await cli(
       'verify',
       '--url',
@@ -98,7 +98,47 @@ describe('sendclean-webhooks CLI', () => {
       bodyFile,
     )
     expect(bad.code).toBe(1)
-    expect(bad.stderr).toContain('refused (401)')
+    expect(bad.stderr).toContain('no --key matches the signature for --url')
+  })
+
+  it('verify checks the signature of a handshake-shaped body too', async () => {
+    const bogus = file(
+      'bogus-headers.txt',
+      'Content-Type: application/x-www-form-urlencoded\nX-SendCleanTES-Signature: bogus\n',
+    )
+    const res = await cli(
+      'verify',
+      '--url',
+      URL_REGISTERED,
+      '--key',
+      KEY,
+      '--headers-file',
+      bogus,
+      '--body-file',
+      file('handshake.txt', `${FIELD}=%5B%5D`),
+    )
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain('refused')
+  })
+
+  it.each(['emulator', 'trigger', 'sign', 'verify'])(
+    '%s --help and -h print its own usage, exit 0',
+    async (command) => {
+      for (const flag of ['--help', '-h']) {
+        const res = await cli(command, flag)
+        expect(res.code).toBe(0)
+        expect(res.stdout).toContain(`sendclean-webhooks ${command} [options]`)
+        expect(res.stdout).toContain(`  ${command}`)
+        expect(res.stderr).toBe('')
+      }
+    },
+  )
+
+  it('trigger to a stopped receiver names the URL and the cause', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/hook`
+    const res = await cli('trigger', 'send', '--url', url, '--key', KEY)
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`could not reach ${url}: ECONNREFUSED`)
   })
 
   it('trigger delivers signed batches that an independent verifier accepts', async () => {
