@@ -86,7 +86,32 @@ interface Added {
   date: Date
 }
 
-type Parsed<N extends EventName> = z.output<(typeof eventSchemas)[N]> & Added
+/**
+ * The schema's output without the index signature a loose object carries, at every level: a
+ * misspelt field (`msg.bounceCode`, `clicks[0].clickURL`) is a compile error. Fields SendClean
+ * adds later are still on the object at run time: read them with {@link extraField}.
+ */
+type Exact<T> = T extends readonly (infer U)[]
+  ? Exact<U>[]
+  : T extends object
+    ? { [K in keyof T as string extends K ? never : K]: Exact<T[K]> }
+    : T
+
+type Parsed<N extends EventName> = Exact<z.output<(typeof eventSchemas)[N]>> & Added
+
+/**
+ * A field the types do not know (a white-label `user_id`, a field SendClean adds later), read
+ * from an event or any part of it, typed as `unknown`. Every field sent is kept on the object.
+ *
+ * @example
+ * receiver.on('send', (event) => {
+ *   const userId = extraField(event, 'user_id')
+ *   if (typeof userId === 'number') console.log(userId)
+ * })
+ */
+export function extraField(value: object, name: string): unknown {
+  return Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined
+}
 
 export type SendEvent = Parsed<'send'>
 export type DeliveredEvent = Parsed<'delivered'>
@@ -193,7 +218,7 @@ export function parseEvent(raw: unknown): WebhookEvent {
     }))
     return invalid(raw, type, issues)
   }
-  const event = result.data as SendCleanEvent
+  const event = result.data as unknown as SendCleanEvent
   event.date = new Date(event.ts)
   if (event.event === 'spam') defineFeedback(event.msg)
   return event

@@ -25,6 +25,7 @@ export {
   type EventName,
   type EventOf,
   eventSchemas,
+  extraField,
   type HardBounceEvent,
   type InvalidEvent,
   isKnownEvent,

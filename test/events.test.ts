@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   EVENT_NAMES,
   eventIdentity,
+  extraField,
   isKnownEvent,
   parseEvent,
   parseFeedbackReport,
@@ -66,8 +67,11 @@ describe('parseEvent leniency and strictness', () => {
     })
   })
 
-  it('keeps extra fields such as a white-label user_id', () => {
-    expect(parsed({ ...SEED_EVENTS[2], user_id: 42 })).toMatchObject({ user_id: 42 })
+  it('keeps extra fields such as a white-label user_id, reachable with extraField', () => {
+    const event = parsed({ ...SEED_EVENTS[2], user_id: 42 })
+    expect(event).toMatchObject({ user_id: 42 })
+    expect(extraField(event, 'user_id')).toBe(42)
+    expect(extraField(event, 'toString')).toBeUndefined()
   })
 
   it('passes an undocumented type through as unknown', () => {

@@ -10,6 +10,7 @@ import {
   type ClickEvent,
   createReceiver,
   type EventOf,
+  extraField,
   type HandlerMap,
   type HardBounceEvent,
   type InvalidEvent,
@@ -106,6 +107,31 @@ describe('handler types narrow per event', () => {
       if (event.event === 'open') expectTypeOf(event.msg.opens[0]!.openIp).toBeString()
     }
     expectTypeOf(handle).parameter(0).toEqualTypeOf<SendCleanEvent>()
+  })
+
+  it('rejects misspelt fields at every level, and reaches extra fields as unknown', () => {
+    createReceiver({ keys: 'k' })
+      .on('hard_bounce', (e) => {
+        // @ts-expect-error bounceCode is not a field (bounceCodeTrad, bounceCodeEnh)
+        void e.msg.bounceCode
+        // @ts-expect-error smtpName is not a field (smtp_name)
+        void e.smtpName
+        expectTypeOf(e.msg.bounceCodeTrad).toBeNumber()
+        expectTypeOf(extraField(e, 'user_id')).toBeUnknown()
+      })
+      .on('click', (e) => {
+        // @ts-expect-error clickURL is not a field (clickUrl)
+        void e.msg.clicks[0]?.clickURL
+        expectTypeOf(extraField(e.msg.clicks[0] ?? {}, 'clickReferrer')).toBeUnknown()
+      })
+      .on('open', (e) => {
+        // @ts-expect-error opnIp is not a field (openIp)
+        void e.msg.opens[0]?.opnIp
+      })
+      .on(['send', 'delivered'], (e) => {
+        // @ts-expect-error msg of send/delivered has no fields
+        void e.msg.anything
+      })
   })
 
   it('rejects a misspelt type', () => {
