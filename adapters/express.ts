@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express'
-import { attachOn, createReceiver, type On, type ReceiverOptions } from '../src/index.js'
-import { headerReader, nodeBody, requestUrl, writeNodeResponse } from './node.js'
+import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { attachOn } from '../src/internal.js'
+import { headerReader, nodeBody, requestUrl, writeNodeResponse } from './node-http.js'
 
 /** What handlers get as context from the Express adapter. */
 export interface ExpressContext {

@@ -1,11 +1,6 @@
-import {
-  attachOn,
-  createReceiver,
-  handleWebRequest,
-  type On,
-  type ReceiverOptions,
-} from '../src/index.js'
-import { lingerIfUnread, nodeRequestOf } from './node.js'
+import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { attachOn, handleWebRequest } from '../src/internal.js'
+import { lingerIfUnread, nodeRequestOf } from './node-http.js'
 
 /** What handlers get as context from the fetch adapter. */
 export interface FetchContext {

@@ -1,17 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import type { Context, Env } from 'hono'
 import {
-  attachOn,
   createReceiver,
-  fromWebRequest,
   type On,
   type ReceiverOptions,
   type RequestBody,
-  tooLarge,
-  toWebResponse,
   type WebhookRequest,
 } from '../src/index.js'
-import { headerReader, lingerIfUnread, nodeBody, nodeRequestOf } from './node.js'
+import { attachOn, fromWebRequest, tooLarge, toWebResponse } from '../src/internal.js'
+import { headerReader, lingerIfUnread, nodeBody, nodeRequestOf } from './node-http.js'
 
 const HINT =
   'do not read the body before the receiver, or read it through c.req (Hono keeps a copy)'

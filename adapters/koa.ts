@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa'
-import { attachOn, createReceiver, type On, type ReceiverOptions } from '../src/index.js'
-import { closeIfUnread, headerReader, nodeBody, requestUrl } from './node.js'
+import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { attachOn } from '../src/internal.js'
+import { closeIfUnread, headerReader, nodeBody, requestUrl } from './node-http.js'
 
 export interface KoaOptions extends ReceiverOptions<Context> {
   /** Only answer this path; other requests go to the next middleware. Leave out under @koa/router. */

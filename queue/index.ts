@@ -7,9 +7,8 @@ import {
   Worker,
   type WorkerOptions,
 } from 'bullmq'
-import { type HandlerMap, HandlerRegistry } from '../src/handlers.js'
-import { type EventSink, parseEvent } from '../src/index.js'
-import { within } from '../src/within.js'
+import { type EventSink, type HandlerMap, parseEvent } from '../src/index.js'
+import { HandlerRegistry, within } from '../src/internal.js'
 
 /**
  * Queue mode on BullMQ: the receiver verifies and validates, adds one job per event, and answers

@@ -24,7 +24,6 @@ export {
   type EventIssue,
   type EventName,
   type EventOf,
-  eventSchemas,
   extraField,
   type HardBounceEvent,
   type InvalidEvent,
@@ -39,7 +38,7 @@ export {
   type WebhookEvent,
 } from './events.js'
 export { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
-export { attachOn, type Handler, type HandlerMap, type On } from './handlers.js'
+export type { Handler, HandlerMap, On } from './handlers.js'
 export {
   type ClaimResult,
   type EventOutcome,
@@ -48,13 +47,7 @@ export {
   type RedisLike,
   redisStore,
 } from './idempotency.js'
-export {
-  type BodyReader,
-  Deadline,
-  ParsedBody,
-  type RequestBody,
-  tooLarge,
-} from './read-body.js'
+export { type BodyReader, type Deadline, ParsedBody, type RequestBody } from './read-body.js'
 export { createReceiver, Receiver } from './receiver.js'
 export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
 export { type StoreCheck, storeConformance } from './store-conformance.js'
@@ -69,4 +62,3 @@ export type {
   WebhookResponse,
 } from './types.js'
 export { type VerifyWebhookOptions, verifyWebhook } from './verify-webhook.js'
-export { fromWebRequest, handleWebRequest, toWebResponse } from './web.js'

@@ -1,0 +1,8 @@
+// Internal: plumbing the adapters share with the core. Bundled into each adapter's build; not a
+// package entry, and not part of the public API (see the README's "Public API").
+
+export { RequestError } from './errors.js'
+export { attachOn, HandlerRegistry } from './handlers.js'
+export { BodyCollector, Deadline, ParsedBody, tooLarge } from './read-body.js'
+export { fromWebRequest, handleWebRequest, toWebResponse } from './web.js'
+export { within } from './within.js'
