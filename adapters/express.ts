@@ -18,7 +18,7 @@ export type ExpressMiddleware = ((
 }
 
 const HINT =
-  'mount the receiver before express.json(), or keep the raw body: express.json({ verify: (req, _res, buf) => { req.rawBody = buf } })'
+  'mount the receiver before express.json(), or keep the raw body: express.json({ verify: (req, _res, buf) => { Object.assign(req, { rawBody: buf }) } })'
 
 function body(req: Request) {
   const raw = (req as { rawBody?: unknown }).rawBody

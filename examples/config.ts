@@ -3,11 +3,11 @@ import type { WebhookEvent } from 'sendclean-webhooks'
 
 export const port = Number(process.env.PORT ?? 3000)
 
-/** Comma-separated, so a rotation can list the old and the new key. Empty until the webhook exists. */
-export const keys = (process.env.SENDCLEAN_WEBHOOK_KEY ?? '')
-  .split(',')
-  .map((key) => key.trim())
-  .filter(Boolean)
+/**
+ * As set: the receiver splits a comma-separated value, so a rotation can list the old and the
+ * new key. Empty until the webhook exists.
+ */
+export const keys = process.env.SENDCLEAN_WEBHOOK_KEY ?? ''
 
 /** The URL registered with SendClean; unset, the URL each request arrived at is used. */
 export const url = process.env.SENDCLEAN_WEBHOOK_URL || undefined

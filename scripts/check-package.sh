@@ -3,6 +3,7 @@
 # installs the packed tarball and imports every subpath from ESM, CJS and TypeScript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 # Pack from a tree with no build, as `npm publish` from a fresh clone would: `prepack` builds.
 rm -rf dist
@@ -42,7 +43,8 @@ cat > package.json <<'JSON'
 { "name": "scratch", "private": true, "type": "module" }
 JSON
 npm install --silent --no-audit --no-fund --prefer-offline "./$tarball" \
-  typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 bullmq@^6 >/dev/null
+  typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 bullmq@^6 \
+  @hono/node-server@^1 ioredis@^5 >/dev/null
 
 subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/emulator sendclean-webhooks/queue sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
 
@@ -101,6 +103,25 @@ npx tsc --noEmit --strict --target es2022 --types node --module node16 --moduleR
 cp types.mts classic.ts
 npx tsc --noEmit --strict --target es2022 --types node --module commonjs --moduleResolution node --esModuleInterop classic.ts
 echo "types: resolve under node16 (ESM and CJS), bundler and commonjs/node10"
+
+# Every TypeScript block of the README, each as its own module, against the installed package.
+# The fragments' placeholders for your own values are declared once here.
+count=$(node "$root/scripts/readme-blocks.mjs" "$root/README.md" readme)
+cat > readme/placeholders.d.ts <<'TS'
+declare const keys: string[]
+declare const url: string
+declare const key: string
+declare const id: string
+declare const events: unknown[]
+declare const rawBody: string
+declare const req: { headers: Record<string, string | string[] | undefined> }
+declare const myStore: import('sendclean-webhooks').IdempotencyStore
+declare function it(name: string, run: () => Promise<void>): void
+declare function suppress(id: string, code: string, job?: string): Promise<void>
+declare const complaints: Set<string | undefined>
+TS
+npx tsc --noEmit --strict --target es2022 --types node --module nodenext --moduleResolution nodenext readme/*.mts readme/placeholders.d.ts
+echo "README: all $count TypeScript blocks type-check against the packed package"
 npx --no-install sendclean-webhooks --help >/dev/null
 echo "bin: installed and runs"
 

@@ -59,10 +59,18 @@ function checkKeys(keys: unknown): void {
     throw new ConfigurationError('`keys` must be a string, an array of strings, or a function')
 }
 
+/**
+ * The keys as a list. A string with commas is several keys (SendClean's keys are URL-safe
+ * characters, never commas), so `keys: process.env.SENDCLEAN_WEBHOOK_KEY` carries a rotation
+ * as `old,new`.
+ */
 export function normalizeKeys(keys: string | readonly string[] | null | undefined): string[] {
   if (keys === null || keys === undefined) return []
-  if (typeof keys === 'string') return keys === '' ? [] : [keys]
-  return keys.filter((key) => typeof key === 'string' && key !== '')
+  const list = typeof keys === 'string' ? keys.split(',') : keys
+  return list
+    .filter((key): key is string => typeof key === 'string')
+    .map((key) => key.trim())
+    .filter((key) => key !== '')
 }
 
 /** Check the options and fill in defaults; misconfiguration throws here, not at the first request. */

@@ -36,7 +36,9 @@ export async function verifyRequest<C>(
   if (keys.length === 0) {
     throw new SignatureError(
       'NO_KEY',
-      'no webhook key is configured, so events cannot be verified and are refused (the handshake is still answered); set `keys` to the key SendClean shows for this webhook',
+      typeof source === 'function'
+        ? 'the `keys` resolver returned no key for this request, so its events cannot be verified and are refused (the handshake is still answered); check what it reads (on @hono/node-server, c.env is not process.env: use env(c) from hono/adapter)'
+        : 'no webhook key is configured, so events cannot be verified and are refused (the handshake is still answered); set `keys` to the key SendClean shows for this webhook',
     )
   }
   const signature = request.headers.get(config.header)?.trim()

@@ -314,3 +314,16 @@ describe('before the signature is checked', () => {
     expect(() => createReceiver({ ...base, maxFields: 0 })).toThrow(ConfigurationError)
   })
 })
+
+describe('keys from the environment', () => {
+  it('a comma-separated string is several keys (a rotation in one variable)', async () => {
+    const receiver = createReceiver({ ...base, keys: ` other-key , ${KEY}` })
+    expect((await receiver.handle(signed())).status).toBe(200)
+  })
+
+  it('a resolver that returns nothing is named in the 500', async () => {
+    const res = await createReceiver({ ...base, keys: () => undefined }).handle(signed())
+    expect(res.status).toBe(500)
+    expect(res.body).toContain('the `keys` resolver returned no key')
+  })
+})

@@ -1,0 +1,102 @@
+// The README's quick starts, exactly as written: each is extracted, started with tsx (package
+// imports resolve to this source tree), and sent a signed batch of all seven event types, with
+// SENDCLEAN_WEBHOOK_KEY holding two keys as during a rotation.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { readmeBlocks } from '../scripts/readme-blocks.mjs'
+import { freePort } from '../scripts/run-example.js'
+import { HANDSHAKE_BODY } from '../src/index.js'
+import {
+  FORM,
+  formDelivery,
+  SEED_EVENTS,
+  SEED_EVENTS_TEXT,
+  SIGNATURE_HEADER,
+} from './support/fixtures.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dir = fileURLToPath(new URL('./.readme/', import.meta.url))
+const PATH = '/webhooks/sendclean'
+const blocks = readmeBlocks(readFileSync(new URL('../README.md', import.meta.url), 'utf8'))
+const quickStart = (heading: string) => {
+  const block = blocks.find((b) => b.heading.startsWith(heading))
+  if (!block) throw new Error(`no quick start under "${heading}"`)
+  return block.code
+}
+
+mkdirSync(dir, { recursive: true })
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function start(name: string, code: string) {
+  const file = `${dir}${name}.ts`
+  writeFileSync(file, code)
+  const port = await freePort()
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), SENDCLEAN_WEBHOOK_KEY: 'old-key,new-key' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d
+  })
+  const base = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    const up = await fetch(base + PATH).then(
+      (res) => res.status === 200,
+      () => false,
+    )
+    if (up) break
+    if (i > 200 || child.exitCode !== null) throw new Error(`${name} did not start: ${output}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    base,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+describe.each([
+  ['express', 'Express', 'click http://example.com/'],
+  ['koa', 'Koa', ''],
+  ['hono', 'Hono', 'open '],
+  ['node', 'node:http', 'delivered '],
+])('README quick start: %s', (name, heading, printed) => {
+  it('starts as written, answers the handshake and a signed batch of all seven types', async () => {
+    const server = await start(name, quickStart(heading))
+    try {
+      const get = await fetch(server.base + PATH)
+      expect(await get.text()).toBe(HANDSHAKE_BODY)
+      const { body, signature } = formDelivery(SEED_EVENTS_TEXT, {
+        key: 'new-key',
+        url: server.base + PATH,
+      })
+      const res = await fetch(server.base + PATH, {
+        method: 'POST',
+        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
+        body,
+      })
+      expect(res.status, await res.clone().text()).toBe(200)
+      expect(await res.text()).toBe(HANDSHAKE_BODY)
+      expect(SEED_EVENTS).toHaveLength(7)
+      if (printed) {
+        for (let i = 0; i < 50 && !server.output().includes(printed); i++) {
+          await new Promise((r) => setTimeout(r, 50))
+        }
+        expect(server.output()).toContain(printed)
+      }
+    } finally {
+      await server.stop()
+    }
+  }, 60_000)
+})
