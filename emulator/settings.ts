@@ -49,7 +49,7 @@ function storeLog(value: unknown, fallback: 'Enable' | 'Disable'): 'Enable' | 'D
 
 const newKey = () => randomBytes(16).toString('base64url').slice(0, 22)
 
-/** SPEC §6: the six `/settings/*` calls, on the store. */
+/** The six `/settings/*` calls, on the store. */
 export function createSettingsApi(store: Store, request: Requester): SettingsApi {
   const { webhooks } = store
 

@@ -35,7 +35,7 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** SPEC §2: an explicit field wins; else `SendCleantes_events`; else the one `*_events` field. */
+/** The events field: an explicit one wins; else `SendCleantes_events`; else the one `*_events` field. */
 function eventsKey(names: readonly string[], field: string | undefined): string | undefined {
   if (field !== undefined) return names.includes(field) ? field : undefined
   if (names.includes(DEFAULT_EVENTS_FIELD)) return DEFAULT_EVENTS_FIELD
@@ -160,7 +160,7 @@ function fieldsFromParsed(value: unknown, maxFields: number): FormField[] {
 }
 
 /**
- * SPEC §2: turn a body into what is signed and the events, or `undefined` for a POST that is
+ * Turn a body into what is signed and the events, or `undefined` for a POST that is
  * a handshake (empty, no events field, an empty array).
  */
 export function decodeBatch(

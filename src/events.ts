@@ -77,7 +77,7 @@ export const eventSchemas = {
 /** The event types SendClean documents. */
 export type EventName = keyof typeof eventSchemas
 
-/** The known event types, in SPEC order. */
+/** The known event types, in the order the README lists them. */
 export const EVENT_NAMES = Object.keys(eventSchemas) as EventName[]
 
 /** What the receiver adds to every known event. */

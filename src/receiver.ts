@@ -47,7 +47,7 @@ export class Receiver<C = unknown> {
     }) as On<C, this>
   }
 
-  /** Answer one request. Never throws: every failure becomes a status (SPEC §5). */
+  /** Answer one request. Never throws: every failure becomes a status (README, "What it answers"). */
   async handle(request: WebhookRequest<C>): Promise<WebhookResponse> {
     try {
       return await this.#handle(request)

@@ -6,7 +6,7 @@ const TEXT = 'text/plain; charset=utf-8'
 const encoder = new TextEncoder()
 const HANDSHAKE_LENGTH = String(encoder.encode(HANDSHAKE_BODY).length)
 
-/** SPEC §1: the answer to a handshake and to every accepted batch (headers only for HEAD). */
+/** The answer to a handshake and to every accepted batch (headers only for HEAD). */
 export function handshake(head: boolean): WebhookResponse {
   return {
     status: 200,
@@ -15,7 +15,7 @@ export function handshake(head: boolean): WebhookResponse {
   }
 }
 
-/** SPEC §5: the error's status and its public message (no key material, no URL, no stack). */
+/** The error's status and its public message (no key material, no URL, no stack). */
 export function errorResponse(error: WebhookError): WebhookResponse {
   const body = error.publicMessage
   const headers: Record<string, string> = {

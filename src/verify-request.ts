@@ -17,7 +17,7 @@ async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> 
 }
 
 /**
- * SPEC §3: resolve the keys and the signed URL, and check the signature against every key.
+ * Resolve the keys and the signed URL, and check the signature against every key.
  * Throws a {@link SignatureError} that says what to fix: no key, no header, or a mismatch
  * naming the URL that was signed (and the URL that would have matched, when one does).
  */

@@ -45,7 +45,7 @@ function headerReader(headers: VerifyWebhookOptions['headers']): HeaderReader {
 /**
  * Verify one delivery and return its events, without a receiver: for serverless functions,
  * queue consumers and anyone who writes their own response. The same path as the receiver
- * (limits, SPEC decoding, signature, validation): it returns `[]` for a handshake, and throws
+ * (limits, form or JSON decoding, signature, validation): it returns `[]` for a handshake, and throws
  * a `WebhookError` (switch on `code`; `status` is what the receiver would answer) otherwise.
  * Events that fail their schema come back as `invalid` events (or throw, with `strict`).
  *

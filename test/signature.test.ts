@@ -76,3 +76,46 @@ describe('HMAC back ends', () => {
     expect(await web('other', data)).not.toBe(expected)
   })
 })
+
+describe('a vector computed outside JavaScript', () => {
+  // Field names 'a', 'ｱ' (U+FF71) and '😀' (U+1F600): sorted by UTF-8 bytes (61 < EF… < F0…) they
+  // are a, ｱ, 😀; by UTF-16 code units (0061 < D83D < FF71) a, 😀, ｱ. SPEC §3 sorts by bytes:
+  //   printf '%s' 'https://example.com/webhooks/sendclean' > d
+  //   printf '%s' 'SendCleantes_events[{"event":"x_custom","n":"é"}]a1ｱ2😀3' >> d
+  //   openssl dgst -sha1 -hmac 'vector-key' -binary d | base64
+  const EVENTS = '[{"event":"x_custom","n":"é"}]'
+  const FIELDS: Array<[string, string]> = [
+    ['😀', '3'],
+    ['a', '1'],
+    [FIELD, EVENTS],
+    ['ｱ', '2'],
+  ]
+  const OPENSSL = 'D1fOgz6mlEhsfE1lYqeDOTgc8C0='
+
+  it('signForm produces it, whatever order the fields come in', async () => {
+    expect(await signForm({ key: 'vector-key', url: URL_REGISTERED, fields: FIELDS })).toBe(OPENSSL)
+  })
+
+  it('the receiver accepts a form body with those fields and that signature', async () => {
+    const { createReceiver } = await import('../src/index.js')
+    const handled: string[] = []
+    const receiver = createReceiver({
+      keys: 'vector-key',
+      url: URL_REGISTERED,
+      onError: () => {},
+      on: { '*': (event) => void handled.push(event.event) },
+    })
+    const res = await receiver.handle({
+      method: 'POST',
+      url: URL_REGISTERED,
+      headers: new Headers({
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-sendcleantes-signature': OPENSSL,
+      }),
+      body: new URLSearchParams(FIELDS).toString(),
+      context: undefined,
+    })
+    expect(res.status, res.body).toBe(200)
+    expect(handled).toEqual(['unknown'])
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { timingSafeEqual } from '../src/timing-safe-equal.js'
+import { timingSafeEqual, timingSafeEqualString } from '../src/timing-safe-equal.js'
 
 describe('timingSafeEqual', () => {
   it('compares contents', () => {
@@ -21,5 +21,20 @@ describe('timingSafeEqual', () => {
     // A Buffer over a shared pool has a non-zero byteOffset.
     const pooled = Buffer.from('abc')
     expect(timingSafeEqual(pooled, new TextEncoder().encode('abc'))).toBe(true)
+  })
+})
+
+describe('timingSafeEqualString (the compare the receiver uses)', () => {
+  it('compares every code unit, and refuses other lengths', () => {
+    const signature = 'D1fOgz6mlEhsfE1lYqeDOTgc8C0='
+    expect(timingSafeEqualString(signature, `${signature}`)).toBe(true)
+    for (let i = 0; i < signature.length; i++) {
+      const changed = `${signature.slice(0, i)}${signature[i] === 'A' ? 'B' : 'A'}${signature.slice(i + 1)}`
+      expect(timingSafeEqualString(signature, changed), `position ${i}`).toBe(false)
+    }
+    expect(timingSafeEqualString(signature, signature.slice(0, -1))).toBe(false)
+    expect(timingSafeEqualString('', '')).toBe(true)
+    // Code units past Latin-1 count too (a header value is never trusted to be ASCII).
+    expect(timingSafeEqualString('ab\u0100', 'ab\u0000')).toBe(false)
   })
 })
