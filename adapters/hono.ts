@@ -7,7 +7,7 @@ import {
   type RequestBody,
   type WebhookRequest,
 } from '../src/index.js'
-import { attachOn, fromWebRequest, tooLarge, toWebResponse } from '../src/internal.js'
+import { attachOn, drainUnread, fromWebRequest, tooLarge, toWebResponse } from '../src/internal.js'
 import { headerReader, lingerIfUnread, nodeBody, nodeRequestOf } from './node-http.js'
 
 const HINT =
@@ -73,8 +73,9 @@ export function createHonoHandler<E extends Env = Env>(
       }
     }
     const response = await receiver.handle(request)
-    // On @hono/node-server, a body refused before it was read is closed gracefully.
-    lingerIfUnread(nodeRequestOf(c.env))
+    // A body refused before it was read is closed gracefully: drained, on any runtime.
+    if (incoming) lingerIfUnread(incoming)
+    else drainUnread(c.req.raw)
     return toWebResponse(response)
   }) as HonoHandler<E>
   return attachOn<HonoHandler<E>>(handler, receiver)

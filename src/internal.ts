@@ -4,5 +4,5 @@
 export { RequestError } from './errors.js'
 export { attachOn, HandlerRegistry } from './handlers.js'
 export { BodyCollector, Deadline, ParsedBody, tooLarge } from './read-body.js'
-export { fromWebRequest, handleWebRequest, toWebResponse } from './web.js'
+export { drainUnread, fromWebRequest, handleWebRequest, toWebResponse } from './web.js'
 export { within } from './within.js'

@@ -26,11 +26,34 @@ export function toWebResponse(response: WebhookResponse): Response {
   })
 }
 
+/** How long a body refused before it was read is still read (and dropped) after the answer. */
+const DRAIN_MS = 5000
+
+/**
+ * Read and drop what is left of a body the receiver refused without reading (413 from
+ * Content-Length, 405, 415), for a bounded time, then cancel it. A body left unread holds the
+ * connection's flow back, and the server may then reset the connection, which can discard the
+ * answer before a client that writes its whole body first has read it.
+ */
+export function drainUnread(request: Request): void {
+  const body = request.body
+  if (!body || request.bodyUsed || body.locked) return
+  const reader = body.getReader()
+  const until = Date.now() + DRAIN_MS
+  const drain = async () => {
+    while (Date.now() < until) if ((await reader.read()).done) return
+    await reader.cancel()
+  }
+  drain().catch(() => {})
+}
+
 /** Handle a Web `Request` end to end. */
 export async function handleWebRequest<C>(
   receiver: Receiver<C>,
   request: Request,
   context: C,
 ): Promise<Response> {
-  return toWebResponse(await receiver.handle(fromWebRequest(request, context)))
+  const response = toWebResponse(await receiver.handle(fromWebRequest(request, context)))
+  drainUnread(request)
+  return response
 }

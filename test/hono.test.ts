@@ -20,6 +20,19 @@ describe('Hono adapter', () => {
   specMatrix(mountHono)
   badInputMatrix(mountHono)
 
+  // The path Bun, Deno and Workers take: the app gets a Web Request and no node-server env, so
+  // the adapter cannot reach the Node request; served over HTTP so the same matrices apply.
+  describe('Web path (no node-server env)', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the matrix passes options for any context
+    const mountWeb = (options: ReceiverOptions<any>) => {
+      const app = new Hono()
+      app.all(PATH, createHonoHandler(options))
+      return createAdaptorServer({ fetch: (request: Request) => app.fetch(request) }) as never
+    }
+    specMatrix(mountWeb)
+    badInputMatrix(mountWeb)
+  })
+
   it('reads keys from c.env and gives handlers a typed c (Workers-style app.request)', async () => {
     const seen: string[] = []
     const app = new Hono<E>()
