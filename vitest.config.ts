@@ -5,10 +5,14 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/redis-setup.ts'],
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    // `npm test` runs with coverage, so these hold in CI. Set a little under what the suite
+    // reaches today (lines 97.2, statements 95.6, functions 96.8, branches 89.9): a change that
+    // leaves new code untested fails the run.
     coverage: {
       provider: 'v8',
       include: ['src/**', 'adapters/**'],
-      thresholds: { lines: 90, functions: 90, branches: 85, statements: 90 },
+      reporter: ['text-summary'],
+      thresholds: { lines: 96, functions: 95, branches: 88, statements: 94 },
     },
   },
 })
