@@ -20,12 +20,15 @@ export type ExpressMiddleware = ((
 const HINT =
   'mount the receiver before express.json(), or keep the raw body: express.json({ verify: (req, _res, buf) => { Object.assign(req, { rawBody: buf }) } })'
 
+const NESTED_HINT =
+  'parse forms with the extended option off (express.urlencoded({ extended: false }))'
+
 function body(req: Request) {
   const raw = (req as { rawBody?: unknown }).rawBody
   if (raw instanceof Uint8Array || typeof raw === 'string') return raw
   // express.raw() / express.text() leave the raw body itself.
   if (typeof req.body === 'string' || req.body instanceof Uint8Array) return req.body
-  return nodeBody(req, req.body, HINT)
+  return nodeBody(req, req.body, HINT, NESTED_HINT)
 }
 
 /**

@@ -65,11 +65,16 @@ export function readNodeBody(
  * The body for the core: the stream while nobody has read it, else what the body parser left
  * (`parsed`), with `hint` saying how to keep the raw body.
  */
-export function nodeBody(req: IncomingMessage, parsed: unknown, hint?: string): RequestBody {
+export function nodeBody(
+  req: IncomingMessage,
+  parsed: unknown,
+  hint?: string,
+  nestedHint?: string,
+): RequestBody {
   if (!req.readableDidRead && !req.readableEnded) {
     return (limit, deadline, expected) => readNodeBody(req, limit, deadline, expected)
   }
-  return new ParsedBody(parsed, hint)
+  return new ParsedBody(parsed, hint, nestedHint)
 }
 
 /** `scheme://host/path?query` as this server saw it (no proxy headers: the core applies `trustProxy`). */

@@ -1,7 +1,14 @@
 import { DEFAULT_EVENTS_FIELD, type EventName, signDelivery } from '../src/index.js'
+import { backoffMs, sleep } from '../src/internal.js'
 import { SAMPLE_TYPES, sampleEvent } from './samples.js'
-import { ApiError } from './settings.js'
-import { type DeliveryResult, nowSeconds, type Store, type StoredWebhook } from './store.js'
+import {
+  ApiError,
+  type DeliveryResult,
+  nowSeconds,
+  type Requester,
+  type Store,
+  type StoredWebhook,
+} from './store.js'
 
 export interface TriggerInput {
   /** Event types to generate (`count` of each); ignored when `payload` is given. */
@@ -16,11 +23,6 @@ export interface TriggerInput {
 }
 
 /** A request to a receiver, bounded by `timeoutMs`; redirects are not followed. */
-export type Requester = (
-  url: string,
-  init: RequestInit,
-) => Promise<{ status: number; text: string }>
-
 export function requester(timeoutMs: number): Requester {
   return async (url, init) => {
     const res = await fetch(url, {
@@ -45,7 +47,6 @@ export function subscribes(webhook: { event: string }, type: string): boolean {
   return type === 'delivered' && list.includes('send')
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const ok = (status: number | null) => status !== null && status >= 200 && status < 300
 
 export function createDelivery(
@@ -77,8 +78,7 @@ export function createDelivery(
         status = null
         error = (caught as Error).message
       }
-      if (attempt < attempts)
-        await sleep(retryDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2))
+      if (attempt < attempts) await sleep(backoffMs(retryDelayMs, attempt - 1, 0.5))
     }
     if (ok(status)) {
       webhook.last_success = nowSeconds()

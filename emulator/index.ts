@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createDelivery, requester, type TriggerInput } from './delivery.js'
-import { ApiError, createSettingsApi } from './settings.js'
-import { openStore } from './store.js'
+import { createSettingsApi } from './settings.js'
+import { ApiError, openStore } from './store.js'
 
 /**
  * A local stand-in for SendClean's webhook side: the six `/settings/*` calls, the handshake on
@@ -45,6 +45,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text)
 }
 
+/** An answer in SendClean's error envelope (HTTP 200 but for the emulator's own 404 and 500). */
+function sendError(res: ServerResponse, status: number, name: ApiError['kind'], message: string) {
+  send(res, status, { status: 'error', code: -1, name, message })
+}
+
 /** Start the emulator. Resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions) {
   const attempts = options.attempts ?? 5
@@ -62,23 +67,12 @@ export async function startEmulator(options: EmulatorOptions) {
       const settings = /\/settings\/([A-Za-z]+)$/.exec(pathname)
       if (settings && req.method === 'POST') {
         const handler = api[settings[1] as string]
-        if (!handler)
-          return send(res, 404, {
-            status: 'error',
-            code: -1,
-            name: 'GeneralError',
-            message: 'Unknown method',
-          })
+        if (!handler) return sendError(res, 404, 'GeneralError', 'Unknown method')
         let params: Record<string, unknown>
         try {
           params = await readJson(req)
         } catch {
-          return send(res, 200, {
-            status: 'error',
-            code: -1,
-            name: 'ValidationError',
-            message: 'Invalid JSON',
-          })
+          return sendError(res, 200, 'ValidationError', 'Invalid JSON')
         }
         if (params.owner_id !== options.ownerId || params.token !== options.token) {
           throw new ApiError('AuthenticationError', 'Token MissMatch')
@@ -99,20 +93,8 @@ export async function startEmulator(options: EmulatorOptions) {
       }
       send(res, 404, { error: 'not found' })
     } catch (error) {
-      if (error instanceof ApiError) {
-        return send(res, 200, {
-          status: 'error',
-          code: -1,
-          name: error.kind,
-          message: error.message,
-        })
-      }
-      send(res, 500, {
-        status: 'error',
-        code: -1,
-        name: 'GeneralError',
-        message: (error as Error).message,
-      })
+      if (error instanceof ApiError) return sendError(res, 200, error.kind, error.message)
+      sendError(res, 500, 'GeneralError', (error as Error).message)
     }
   })
 

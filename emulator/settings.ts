@@ -1,17 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { EVENT_NAMES, HANDSHAKE_BODY, signDelivery } from '../src/index.js'
-import type { Requester } from './delivery.js'
-import { nowSeconds, type Store, type StoredWebhook } from './store.js'
-
-/** An answer in SendClean's error envelope (`status: "error"`, HTTP 200). */
-export class ApiError extends Error {
-  constructor(
-    readonly kind: 'ValidationError' | 'GeneralError' | 'AuthenticationError',
-    message: string,
-  ) {
-    super(message)
-  }
-}
+import { ApiError, nowSeconds, type Requester, type Store, type StoredWebhook } from './store.js'
 
 type Params = Record<string, unknown>
 export type SettingsApi = Record<string, (params: Params) => Promise<Record<string, unknown>>>

@@ -54,3 +54,19 @@ export function openStore(dataFile?: string): Store {
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+/** An answer in SendClean's error envelope (`status: "error"`, HTTP 200). */
+export class ApiError extends Error {
+  constructor(
+    readonly kind: 'ValidationError' | 'GeneralError' | 'AuthenticationError',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** How the emulator makes HTTP requests (handshakes, deliveries). */
+export type Requester = (
+  url: string,
+  init: RequestInit,
+) => Promise<{ status: number; text: string }>

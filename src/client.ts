@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { backoffMs, sleep } from './backoff.js'
 
 /**
  * A typed client for SendClean's webhook management API (`/settings/*Webhook`). fetch-based,
@@ -59,57 +60,71 @@ export interface WebhookInfo extends Webhook {
   totalEvents: number
 }
 
-/** Base of every error the client throws. Never contains the token. */
+/**
+ * What went wrong, for {@link SendCleanApiError}: SendClean answered `status: "error"`
+ * (`validation`, `general`, `authentication`: its `name`), a non-200 HTTP answer after the
+ * retries (`http`), no answer (`network`, `timeout`), an answer that is not what the API
+ * documents (`response`), or the client was created with unusable options (`configuration`).
+ */
+export type ClientErrorKind =
+  | 'validation'
+  | 'general'
+  | 'authentication'
+  | 'http'
+  | 'network'
+  | 'timeout'
+  | 'response'
+  | 'configuration'
+
+/**
+ * The one error the client throws; switch on `kind`. Never contains the token.
+ *
+ * @example
+ * try { await client.addWebhook({ url }) } catch (error) {
+ *   if (error instanceof SendCleanApiError && error.kind === 'validation') console.log(error.apiMessage)
+ * }
+ */
 export class SendCleanApiError extends Error {
   override name = 'SendCleanApiError'
+  readonly kind: ClientErrorKind
+  /** The API method (`addWebhook`, …), when a call failed. */
+  readonly method: string | undefined
+  /** The HTTP status, for `http` (429 when rate limited). */
+  readonly status: number | undefined
+  /** SendClean's `code` and `message`, for `validation`, `general` and `authentication`. */
+  readonly code: number | undefined
+  readonly apiMessage: string | undefined
+
   constructor(
+    kind: ClientErrorKind,
     message: string,
-    readonly method: string,
-    options?: { cause?: unknown },
+    details: {
+      method?: string
+      status?: number
+      code?: number
+      apiMessage?: string
+      cause?: unknown
+    } = {},
   ) {
-    super(`sendclean-webhooks client: ${method}: ${message}`, options)
+    const where = details.method ? `${details.method}: ` : ''
+    super(`sendclean-webhooks client: ${where}${message}`, { cause: details.cause })
+    this.kind = kind
+    this.method = details.method
+    this.status = details.status
+    this.code = details.code
+    this.apiMessage = details.apiMessage
   }
 }
 
-/** An `status: "error"` answer. `code` and `apiMessage` are SendClean's. */
-export class SendCleanResponseError extends SendCleanApiError {
-  override name = 'SendCleanResponseError'
-  constructor(
-    method: string,
-    readonly code: number,
-    readonly apiMessage: string,
-  ) {
-    super(apiMessage, method)
-  }
-}
-export class ValidationError extends SendCleanResponseError {
-  override name = 'ValidationError'
-}
-export class GeneralError extends SendCleanResponseError {
-  override name = 'GeneralError'
-}
-export class AuthenticationError extends SendCleanResponseError {
-  override name = 'AuthenticationError'
-}
-/** The request never got an HTTP answer. */
-export class NetworkError extends SendCleanApiError {
-  override name = 'NetworkError'
-}
-export class TimeoutError extends SendCleanApiError {
-  override name = 'TimeoutError'
-}
-/** A non-200 HTTP answer, after the retries (`status` 429 when rate limited). */
-export class HttpError extends SendCleanApiError {
-  override name = 'HttpError'
-  constructor(
-    method: string,
-    readonly status: number,
-  ) {
-    super(`HTTP ${status}`, method)
-  }
+function httpError(method: string, status: number): SendCleanApiError {
+  return new SendCleanApiError('http', `HTTP ${status}`, { method, status })
 }
 
-const ERRORS = { ValidationError, GeneralError, AuthenticationError } as const
+const KINDS: Record<string, ClientErrorKind> = {
+  ValidationError: 'validation',
+  GeneralError: 'general',
+  AuthenticationError: 'authentication',
+}
 
 const numeric = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
 const seconds = z
@@ -172,8 +187,6 @@ function parseLenient(text: string): unknown {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** Calls that can be repeated without a second effect: only these are retried after a 5xx. */
 const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
 
@@ -187,7 +200,7 @@ const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
  */
 export function createClient(options: ClientOptions) {
   if (!options?.ownerId || !options.token) {
-    throw new TypeError('sendclean-webhooks client: ownerId and token are required')
+    throw new SendCleanApiError('configuration', 'ownerId and token are required')
   }
   const baseUrl = (options.baseUrl ?? 'https://api.sendclean.net/v1.0').replace(/\/+$/, '')
   const doFetch = options.fetch ?? globalThis.fetch
@@ -207,9 +220,13 @@ export function createClient(options: ClientOptions) {
       })
     } catch (cause) {
       if (controller.signal.aborted)
-        throw new TimeoutError(`no answer within ${timeoutMs} ms`, method)
+        throw new SendCleanApiError('timeout', `no answer within ${timeoutMs} ms`, { method })
       // The cause may quote the request; keep only its message, which never holds the body.
-      throw new NetworkError(`request failed (${(cause as Error)?.message ?? 'unknown'})`, method)
+      throw new SendCleanApiError(
+        'network',
+        `request failed (${(cause as Error)?.message ?? 'unknown'})`,
+        { method },
+      )
     } finally {
       clearTimeout(timer)
     }
@@ -218,8 +235,8 @@ export function createClient(options: ClientOptions) {
   /** Wait before retry number `retry` (0-based): Retry-After when given, else jittered backoff. */
   function pause(retry: number, res?: Response): Promise<unknown> {
     const after = Number(res?.headers.get('retry-after'))
-    const backoff = Math.random() * retryDelayMs * 2 ** retry
-    return sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : backoff)
+    const wait = Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : undefined
+    return sleep(wait ?? backoffMs(retryDelayMs, retry))
   }
 
   async function call(
@@ -245,26 +262,31 @@ export function createClient(options: ClientOptions) {
       }
       if (res.status === 429 || (idempotent && res.status >= 500)) {
         await res.body?.cancel()
-        if (retry >= retries) throw new HttpError(method, res.status)
+        if (retry >= retries) throw httpError(method, res.status)
         await pause(retry, res)
         continue
       }
       if (!res.ok) {
         await res.body?.cancel()
-        throw new HttpError(method, res.status)
+        throw httpError(method, res.status)
       }
       let parsed: unknown
       try {
         parsed = parseLenient(await res.text())
       } catch (cause) {
-        throw new SendCleanApiError('the answer is not JSON', method, { cause })
+        throw new SendCleanApiError('response', 'the answer is not JSON', { method, cause })
       }
       const result = envelope.safeParse(parsed)
-      if (!result.success) throw new SendCleanApiError('the answer has no valid status', method)
+      if (!result.success) {
+        throw new SendCleanApiError('response', 'the answer has no valid status', { method })
+      }
       const answer = result.data
       if (answer.status === 'error') {
-        const ErrorClass = ERRORS[answer.name as keyof typeof ERRORS] ?? GeneralError
-        throw new ErrorClass(method, answer.code, answer.message)
+        throw new SendCleanApiError(
+          KINDS[answer.name] ?? 'general',
+          `${answer.name}: ${answer.message}`,
+          { method, code: answer.code, apiMessage: answer.message },
+        )
       }
       return answer
     }
@@ -273,7 +295,13 @@ export function createClient(options: ClientOptions) {
   function shape<T>(method: string, schema: z.ZodType<T>, value: unknown): T {
     const result = schema.safeParse(value)
     if (!result.success) {
-      throw new SendCleanApiError(`unexpected answer: ${z.prettifyError(result.error)}`, method)
+      throw new SendCleanApiError(
+        'response',
+        `unexpected answer: ${z.prettifyError(result.error)}`,
+        {
+          method,
+        },
+      )
     }
     return result.data
   }

@@ -136,7 +136,7 @@ function fromJson(body: Uint8Array, field: string | undefined): Batch | undefine
 }
 
 /** The fields an upstream form parser left: strings only (an array means a field sent twice). */
-function fieldsFromParsed(value: unknown, maxFields: number): FormField[] {
+function fieldsFromParsed(value: unknown, maxFields: number, hint: string): FormField[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed('the parsed form body is not an object of fields')
   }
@@ -151,7 +151,7 @@ function fieldsFromParsed(value: unknown, maxFields: number): FormField[] {
     }
     if (typeof field !== 'string') {
       throw malformed(
-        `the form field "${name}" was parsed into a ${typeof field}, so the signed text is lost; parse forms with the extended option off (express.urlencoded({ extended: false }))`,
+        `the form field "${name}" was parsed into a ${typeof field}, so the signed text is lost; ${hint}`,
       )
     }
     fields.push({ name, nameBytes: encoder.encode(name), value: encoder.encode(field) })
@@ -176,7 +176,7 @@ export function decodeBatch(
 
   if (body instanceof ParsedBody) {
     if (isForm && body.value !== undefined) {
-      return fromFields(fieldsFromParsed(body.value, maxFields), field)
+      return fromFields(fieldsFromParsed(body.value, maxFields, body.nestedHint), field)
     }
     throw new RequestError(
       'BODY_CONSUMED',

@@ -1,6 +1,7 @@
 // Internal: plumbing the adapters share with the core. Bundled into each adapter's build; not a
 // package entry, and not part of the public API (see the README's "Public API").
 
+export { backoffMs, sleep } from './backoff.js'
 export { RequestError } from './errors.js'
 export { attachOn, HandlerRegistry } from './handlers.js'
 export { BodyCollector, Deadline, ParsedBody, tooLarge } from './read-body.js'

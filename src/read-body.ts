@@ -9,10 +9,12 @@ export class ParsedBody {
   /**
    * @param value what the parser produced (`undefined` when the stream was consumed and nothing kept)
    * @param hint what to change so the raw body reaches the receiver, for the error message
+   * @param nestedHint what to change when the parser turned a field into an object or array
    */
   constructor(
     readonly value: unknown,
     readonly hint = 'mount the receiver before the body parser',
+    readonly nestedHint = 'configure the form parser to keep every field a flat string',
   ) {}
 }
 

@@ -9,7 +9,7 @@ import {
 import { canonicalJson } from './event-identity.js'
 import { HandlerRegistry, type On } from './handlers.js'
 import { type Config, resolveOptions } from './options.js'
-import { errorResponse, handshake } from './responses.js'
+import { accepted, errorResponse, handshake } from './responses.js'
 import type { ReceiverOptions, WebhookRequest, WebhookResponse } from './types.js'
 import { verifiedBatch } from './verified-batch.js'
 import { within } from './within.js'
@@ -110,9 +110,9 @@ export class Receiver<C = unknown> {
       )
     }
     const raw = await verifiedBatch(config, request)
-    if (!raw) return handshake(false)
+    if (!raw) return handshake()
     await dispatch(config, this.#handlers, raw, request.context, this.#report)
-    return handshake(false)
+    return accepted()
   }
 }
 

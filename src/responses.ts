@@ -6,14 +6,17 @@ const TEXT = 'text/plain; charset=utf-8'
 const encoder = new TextEncoder()
 const HANDSHAKE_LENGTH = String(encoder.encode(HANDSHAKE_BODY).length)
 
-/** The answer to a handshake and to every accepted batch (headers only for HEAD). */
-export function handshake(head: boolean): WebhookResponse {
+/** The answer to a handshake: GET, HEAD (headers only), or a POST with no events. */
+export function handshake(head = false): WebhookResponse {
   return {
     status: 200,
     headers: { 'content-type': TEXT, 'content-length': HANDSHAKE_LENGTH },
     body: head ? '' : HANDSHAKE_BODY,
   }
 }
+
+/** The answer to a batch that was fully handled: the same text SendClean requires ("always"). */
+export const accepted = (): WebhookResponse => handshake()
 
 /** The error's status and its public message (no key material, no URL, no stack). */
 export function errorResponse(error: WebhookError): WebhookResponse {

@@ -5,14 +5,7 @@ import express from 'express'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createExpressMiddleware } from '../adapters/express.js'
 import { type Emulator, startEmulator } from '../emulator/index.js'
-import {
-  AuthenticationError,
-  createClient,
-  HttpError,
-  NetworkError,
-  TimeoutError,
-  ValidationError,
-} from '../src/client.js'
+import { createClient, SendCleanApiError } from '../src/client.js'
 
 const OWNER = 'owner-1'
 const TOKEN = 'secret-token-never-shown'
@@ -86,13 +79,14 @@ describe('client against the emulator', () => {
   it('turns error answers into typed errors, without the token', async () => {
     const wrong = createClient({ ownerId: OWNER, token: 'nope', baseUrl: emulator.url })
     const auth = await wrong.listWebhooks().catch((e: unknown) => e)
-    expect(auth).toBeInstanceOf(AuthenticationError)
+    expect(auth).toBeInstanceOf(SendCleanApiError)
+    expect(auth).toMatchObject({ kind: 'authentication' })
     expect(auth).toMatchObject({ code: -1, apiMessage: 'Token MissMatch' })
 
     const invalid = await client()
       .getWebhook('does-not-exist')
       .catch((e: unknown) => e)
-    expect(invalid).toBeInstanceOf(ValidationError)
+    expect(invalid).toMatchObject({ kind: 'validation' })
     expect(String((invalid as Error).message)).not.toContain(TOKEN)
   })
 
@@ -103,9 +97,24 @@ describe('client against the emulator', () => {
       .addWebhook({ url })
       .catch((e: unknown) => e)
     other.close()
-    expect(error).toBeInstanceOf(ValidationError)
+    expect(error).toMatchObject({ kind: 'validation' })
     expect((error as Error).message).toContain('God bless you, SendClean')
     expect(await client().listWebhooks()).toEqual([])
+  })
+})
+
+describe('client errors', () => {
+  it('bad options throw the client error with kind configuration, at creation', () => {
+    const error = (() => {
+      try {
+        createClient({ ownerId: '', token: TOKEN })
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(SendCleanApiError)
+    expect(error).toMatchObject({ kind: 'configuration' })
+    expect((error as Error).message).not.toContain(TOKEN)
   })
 })
 
@@ -152,7 +161,7 @@ describe('client transport', () => {
     )
     const api = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, retryDelayMs: 1 })
     const error = await api.addWebhook({ url: 'https://example.com/hook' }).catch((e) => e)
-    expect(error).toBeInstanceOf(HttpError)
+    expect(error).toMatchObject({ kind: 'http' })
     expect(error).toMatchObject({ status: 502 })
     expect(calls()).toBe(2)
   })
@@ -163,7 +172,7 @@ describe('client transport', () => {
   ])('does not retry %s after a 5xx', async (_name, run) => {
     const { base, calls } = await serve(() => [500, 'oops'])
     const api = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, retryDelayMs: 1 })
-    await expect(run(api)).rejects.toBeInstanceOf(HttpError)
+    await expect(run(api)).rejects.toMatchObject({ kind: 'http', status: 500 })
     expect(calls()).toBe(1)
   })
 
@@ -188,13 +197,13 @@ describe('client transport', () => {
       retryDelayMs: 1,
       timeoutMs: 100,
     })
-    await expect(add.addWebhook({ url: 'https://example.com/h' })).rejects.toBeInstanceOf(
-      TimeoutError,
-    )
+    await expect(add.addWebhook({ url: 'https://example.com/h' })).rejects.toMatchObject({
+      kind: 'timeout',
+    })
     expect(calls2()).toBe(1)
   })
 
-  it('gives up after the bounded retries with an HttpError', async () => {
+  it('gives up after the bounded retries with an http error', async () => {
     const { base, calls } = await serve(() => [429, '{}', { 'retry-after': '0' }])
     const api = createClient({
       ownerId: OWNER,
@@ -204,7 +213,7 @@ describe('client transport', () => {
       retryDelayMs: 1,
     })
     const error = await api.listWebhooks().catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(HttpError)
+    expect(error).toMatchObject({ kind: 'http' })
     expect(error).toMatchObject({ status: 429 })
     expect(calls()).toBe(3)
   })
@@ -268,9 +277,9 @@ describe('client transport', () => {
   it('reports timeouts and network failures distinctly', async () => {
     const { base } = await serve(() => 'hang')
     const slow = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base, timeoutMs: 50 })
-    expect(await slow.addWebhook({ url: base }).catch((e: unknown) => e)).toBeInstanceOf(
-      TimeoutError,
-    )
+    expect(await slow.addWebhook({ url: base }).catch((e: unknown) => e)).toMatchObject({
+      kind: 'timeout',
+    })
     const down = createClient({
       ownerId: OWNER,
       token: TOKEN,
@@ -278,7 +287,7 @@ describe('client transport', () => {
       retries: 0,
     })
     const error = await down.listWebhooks().catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toMatchObject({ kind: 'network' })
     expect((error as Error).message).not.toContain(TOKEN)
   })
 })
