@@ -7,8 +7,8 @@ import {
   BodyCollector,
   type Deadline,
   ParsedBody,
-  RequestError,
   tooLarge,
+  WebhookError,
 } from '../src/internal.js'
 
 /** Read a Node request body, up to `limit` bytes; past it, the rest is drained and a 413 error thrown. */
@@ -31,7 +31,7 @@ export function readNodeBody(
       cleanup()
       // Stop buffering; the response carries `connection: close`, which ends the socket.
       req.resume()
-      reject(new RequestError('BODY_TIMEOUT', 'the body did not arrive in time'))
+      reject(new WebhookError('BODY_TIMEOUT', 'the body did not arrive in time'))
     }
     const onData = (chunk: Buffer) => {
       if (!body.push(chunk)) {
@@ -47,11 +47,11 @@ export function readNodeBody(
     }
     const onError = () => {
       cleanup()
-      reject(new RequestError('MALFORMED_PAYLOAD', 'the request body could not be read'))
+      reject(new WebhookError('MALFORMED_PAYLOAD', 'the request body could not be read'))
     }
     const onClose = () => {
       cleanup()
-      reject(new RequestError('MALFORMED_PAYLOAD', 'the client closed the connection mid-body'))
+      reject(new WebhookError('MALFORMED_PAYLOAD', 'the client closed the connection mid-body'))
     }
     req.on('data', onData)
     req.on('end', onEnd)

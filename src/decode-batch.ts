@@ -1,5 +1,5 @@
 import { DEFAULT_EVENTS_FIELD } from './constants.js'
-import { RequestError } from './errors.js'
+import { WebhookError } from './errors.js'
 import { decodeForm, type FormField, hasMoreFieldsThan } from './form.js'
 import type { SignedPart } from './hmac.js'
 import { ParsedBody } from './read-body.js'
@@ -23,8 +23,8 @@ function isBlank(bytes: Uint8Array): boolean {
   return true
 }
 
-export function malformed(message: string): RequestError {
-  return new RequestError('MALFORMED_PAYLOAD', message)
+export function malformed(message: string): WebhookError {
+  return new WebhookError('MALFORMED_PAYLOAD', message)
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -48,8 +48,8 @@ function eventsKey(names: readonly string[], field: string | undefined): string 
   return candidates[0]
 }
 
-function tooManyFields(max: number): RequestError {
-  return new RequestError(
+function tooManyFields(max: number): WebhookError {
+  return new WebhookError(
     'PAYLOAD_TOO_LARGE',
     `the form has more than ${max} fields (maxFields); SendClean sends one`,
   )
@@ -178,14 +178,14 @@ export function decodeBatch(
     if (isForm && body.value !== undefined) {
       return fromFields(fieldsFromParsed(body.value, maxFields, body.nestedHint), field)
     }
-    throw new RequestError(
+    throw new WebhookError(
       'BODY_CONSUMED',
       `a body parser consumed the ${isJson ? 'JSON ' : ''}body and left no raw copy, so its signature cannot be checked; ${body.hint}`,
     )
   }
   if (body.length === 0) return undefined
   if (!isForm && !isJson) {
-    throw new RequestError(
+    throw new WebhookError(
       'UNSUPPORTED_MEDIA_TYPE',
       `content-type "${media || '(none)'}" is not supported; SendClean posts application/x-www-form-urlencoded`,
     )
@@ -195,7 +195,7 @@ export function decodeBatch(
     if (name?.trim().toLowerCase() !== 'charset') continue
     const charset = value?.trim().replace(/^"|"$/g, '').toLowerCase()
     if (charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-      throw new RequestError(
+      throw new WebhookError(
         'UNSUPPORTED_MEDIA_TYPE',
         `charset "${charset}" is not supported; use utf-8`,
       )

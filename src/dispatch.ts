@@ -1,5 +1,5 @@
 import { malformed } from './decode-batch.js'
-import { HandlerError, InternalError, InvalidEventError, type WebhookError } from './errors.js'
+import { handlerError, invalidEventError, WebhookError } from './errors.js'
 import { describeInvalid, parseEvent, type WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { ClaimResult, EventOutcome } from './idempotency.js'
@@ -22,10 +22,10 @@ async function storeCall<T>(run: () => T | Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (cause) {
-    throw new InternalError(
-      'the idempotency store failed; the batch was not acknowledged',
-      cause,
+    throw new WebhookError(
       'STORE_FAILED',
+      'the idempotency store failed; the batch was not acknowledged',
+      { cause: cause },
     )
   }
 }
@@ -77,7 +77,7 @@ function runEvent<C>(
 ): EventOutcome | Promise<EventOutcome> {
   const failed = async (cause: unknown): Promise<EventOutcome> => {
     if (progress.timedOut) throw cause
-    const error = new HandlerError(event, index, cause)
+    const error = handlerError(event, index, cause)
     if ((await report(error, context)) !== 'skip') throw error
     return 'skipped'
   }
@@ -96,7 +96,7 @@ function runEvent<C>(
   if (event.event !== 'invalid') return runHandlers()
   // An invalid event is reported (once, when it is claimed), then goes to its handlers.
   progress.waiting = true
-  return report(new InvalidEventError(event, index), context).then(runHandlers)
+  return report(invalidEventError(event, index), context).then(runHandlers)
 }
 
 async function run<C>(
@@ -162,10 +162,10 @@ async function enqueue<C>(
       () => new Error(`the queue did not take the batch within ${queue.timeoutMs} ms`),
     )
   } catch (cause) {
-    throw new InternalError(
-      'the queue did not take the batch; it was not acknowledged, so SendClean will retry it',
-      cause,
+    throw new WebhookError(
       'QUEUE_FAILED',
+      'the queue did not take the batch; it was not acknowledged, so SendClean will retry it',
+      { cause: cause },
     )
   }
 }
@@ -201,7 +201,7 @@ export async function dispatch<C>(
     // Workers get invalid events too; the receiver reports them, as in-process mode does.
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as WebhookEvent
-      if (event.event === 'invalid') await report(new InvalidEventError(event, i), context)
+      if (event.event === 'invalid') await report(invalidEventError(event, i), context)
     }
     return enqueue(config, events, raw)
   }
@@ -213,7 +213,7 @@ export async function dispatch<C>(
   return within(running, config.handlerTimeoutMs, () => {
     progress.timedOut = true
     const i = progress.index
-    return new HandlerError(
+    return handlerError(
       events[i],
       i,
       undefined,

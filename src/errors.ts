@@ -22,6 +22,7 @@ export type WebhookErrorCode =
   | 'STORE_FAILED'
   | 'QUEUE_FAILED'
   | 'INTERNAL_ERROR'
+  | 'CONFIGURATION'
 
 const STATUS: Record<WebhookErrorCode, number> = {
   NO_KEY: 500,
@@ -42,144 +43,98 @@ const STATUS: Record<WebhookErrorCode, number> = {
   STORE_FAILED: 503,
   QUEUE_FAILED: 503,
   INTERNAL_ERROR: 500,
+  // Thrown by the factories, never answered.
+  CONFIGURATION: 500,
 }
 
 const PREFIX = 'sendclean-webhooks: '
 
+/** What an error may carry besides its code and message. */
+export interface WebhookErrorDetails {
+  cause?: unknown
+  /** Signature errors: the URL used to compute the expected signature. */
+  signedUrl?: string
+  /**
+   * Handler errors: the event whose handler failed or was running (a `WebhookEvent`);
+   * `INVALID_EVENT`: the `InvalidEvent`, with its raw content and issues.
+   */
+  event?: unknown
+  /** The event's position in its batch (0-based). */
+  index?: number
+}
+
 /**
- * Base class of the receiver's errors.
+ * The one error type of the receiver: a stable `code` to switch on, the HTTP `status` it is
+ * answered with, and what the code concerns (`signedUrl`, `event` and `index`, `cause`).
+ * Messages never contain key material; `publicMessage` (what the HTTP answer says) never
+ * names a URL either.
  *
  * @example
  * onError(error) {
  *   if (error.code === 'URL_MISMATCH') console.warn(error.message)
+ *   if (error.code === 'INVALID_EVENT') archive(error.event)
  * }
  */
 export class WebhookError extends Error {
   override name = 'WebhookError'
   readonly code: WebhookErrorCode
   readonly status: number
-  /**
-   * What the HTTP answer says. Usually the message; shorter when the message holds what an
-   * unauthenticated client must not learn (the signed URL, for a signature mismatch).
-   */
+  /** What the HTTP answer says: the message, less what an unauthenticated client must not learn. */
   readonly publicMessage: string
+  readonly signedUrl: string | undefined
+  readonly event: unknown
+  readonly index: number | undefined
 
-  constructor(
-    code: WebhookErrorCode,
-    message: string,
-    options?: { cause?: unknown; publicMessage?: string },
-  ) {
-    super(PREFIX + message, options)
+  constructor(code: WebhookErrorCode, message: string, details: WebhookErrorDetails = {}) {
+    super(PREFIX + message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     this.status = STATUS[code]
-    this.publicMessage =
-      options?.publicMessage === undefined ? this.message : PREFIX + options.publicMessage
-  }
-}
-
-/** The request could not be authenticated: no key, no signature, or no key matches. */
-export class SignatureError extends WebhookError {
-  override name = 'SignatureError'
-  /** The URL that was used to compute the expected signature. */
-  readonly signedUrl: string | undefined
-
-  constructor(
-    code: 'NO_KEY' | 'MISSING_SIGNATURE' | 'SIGNATURE_MISMATCH' | 'URL_MISMATCH',
-    message: string,
-    signedUrl?: string,
-  ) {
     // The answer to an unauthenticated request names no URL: it may hold a secret path or token.
-    const publicMessage =
+    this.publicMessage =
       code === 'SIGNATURE_MISMATCH' || code === 'URL_MISMATCH'
-        ? 'the signature does not match any key configured for this webhook'
-        : undefined
-    super(code, message, { publicMessage })
-    this.signedUrl = signedUrl
+        ? `${PREFIX}the signature does not match any key configured for this webhook`
+        : this.message
+    this.signedUrl = details.signedUrl
+    this.event = details.event
+    this.index = details.index
   }
-}
-
-/** The request itself is unusable: wrong method, media type, size, or payload. */
-export class RequestError extends WebhookError {
-  override name = 'RequestError'
 }
 
 /**
  * A handler threw (`HANDLER_FAILED`, 500), the batch's handlers outlived `handlerTimeoutMs`
- * (`HANDLER_TIMEOUT`, 503), or a duplicate of an event was still running elsewhere when that
- * time ran out (`EVENT_IN_FLIGHT`, 503). Either way the batch is not acknowledged, so SendClean
- * retries it.
+ * (`HANDLER_TIMEOUT`, 503), or a duplicate was still running elsewhere when that time ran out
+ * (`EVENT_IN_FLIGHT`, 503). Either way the batch is not acknowledged, so SendClean retries it.
  */
-export class HandlerError extends WebhookError {
-  override name = 'HandlerError'
-  /** The event whose handler failed or was running. */
-  readonly event: unknown
-  /** The event's position in its batch (0-based). */
-  readonly index: number
-
-  constructor(
-    event: unknown,
-    index: number,
-    cause: unknown,
-    code: 'HANDLER_FAILED' | 'HANDLER_TIMEOUT' | 'EVENT_IN_FLIGHT' = 'HANDLER_FAILED',
-  ) {
-    const type = (event as { event?: unknown })?.event
-    const what =
-      code === 'HANDLER_TIMEOUT'
-        ? 'timed out'
-        : code === 'EVENT_IN_FLIGHT'
-          ? 'was still running for a duplicate delivery'
-          : 'failed'
-    super(
-      code,
-      `the handler for event ${index} (${typeof type === 'string' ? type : 'unknown'}) ${what}; the batch was not acknowledged, so SendClean will retry it`,
-      { cause },
-    )
-    this.event = event
-    this.index = index
-  }
+export function handlerError(
+  event: unknown,
+  index: number,
+  cause: unknown,
+  code: 'HANDLER_FAILED' | 'HANDLER_TIMEOUT' | 'EVENT_IN_FLIGHT' = 'HANDLER_FAILED',
+): WebhookError {
+  const type = (event as { event?: unknown })?.event
+  const what =
+    code === 'HANDLER_TIMEOUT'
+      ? 'timed out'
+      : code === 'EVENT_IN_FLIGHT'
+        ? 'was still running for a duplicate delivery'
+        : 'failed'
+  return new WebhookError(
+    code,
+    `the handler for event ${index} (${typeof type === 'string' ? type : 'unknown'}) ${what}; the batch was not acknowledged, so SendClean will retry it`,
+    { cause, event, index },
+  )
 }
 
-/**
- * An authentic event failed its schema (`INVALID_EVENT`). Reported to the error hook; the rest
- * of the batch goes on and the event reaches `invalid` handlers, unless `strict` is set.
- */
-export class InvalidEventError extends WebhookError {
-  override name = 'InvalidEventError'
-  /** The event as sent, with its issues. */
-  readonly event: InvalidEvent
-  /** The event's position in its batch (0-based). */
-  readonly index: number
-
-  constructor(event: InvalidEvent, index: number) {
-    super(
-      'INVALID_EVENT',
-      `${describeInvalid(event, index)}; the event was not handled by its type's handlers`,
-    )
-    this.event = event
-    this.index = index
-  }
+/** An authentic event failed its schema: reported, and the rest of the batch goes on. */
+export function invalidEventError(event: InvalidEvent, index: number): WebhookError {
+  return new WebhookError(
+    'INVALID_EVENT',
+    `${describeInvalid(event, index)}; the event was not handled by its type's handlers`,
+    { event, index },
+  )
 }
 
-/**
- * Something outside the request failed: a key or URL resolver threw (`INTERNAL_ERROR`, 500), the
- * idempotency store did (`STORE_FAILED`, 503), or the queue did not take the batch in time
- * (`QUEUE_FAILED`, 503).
- */
-export class InternalError extends WebhookError {
-  override name = 'InternalError'
-  constructor(
-    message: string,
-    cause: unknown,
-    code: 'INTERNAL_ERROR' | 'STORE_FAILED' | 'QUEUE_FAILED' = 'INTERNAL_ERROR',
-  ) {
-    super(code, message, { cause })
-  }
-}
-
-/** Thrown when the factory is called with unusable options. */
-export class ConfigurationError extends Error {
-  override name = 'ConfigurationError'
-  constructor(message: string) {
-    super(PREFIX + message)
-  }
+/** Unusable options, thrown when the factory runs (never at a request). */
+export function configurationError(message: string): WebhookError {
+  return new WebhookError('CONFIGURATION', message)
 }

@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.js'
+import { configurationError } from './errors.js'
 import {
   EVENT_NAMES,
   type EventName,
@@ -46,14 +46,14 @@ export class HandlerRegistry<C> {
   add(types: string | readonly string[], handler: unknown): void {
     const list = typeof types === 'string' ? [types] : types
     if (!Array.isArray(list) || list.length === 0) {
-      throw new ConfigurationError('on() needs an event type or a non-empty array of them')
+      throw configurationError('on() needs an event type or a non-empty array of them')
     }
     if (typeof handler !== 'function') {
-      throw new ConfigurationError(`the handler for ${list.join(', ')} is not a function`)
+      throw configurationError(`the handler for ${list.join(', ')} is not a function`)
     }
     for (const type of list) {
       if (!KEYS.has(type)) {
-        throw new ConfigurationError(
+        throw configurationError(
           `unknown event type "${type}"; expected one of ${[...KEYS].join(', ')}`,
         )
       }
@@ -66,7 +66,7 @@ export class HandlerRegistry<C> {
   addMap(map: HandlerMap<C> | undefined): void {
     if (map === undefined) return
     if (typeof map !== 'object' || map === null)
-      throw new ConfigurationError('`on` must be an object of handlers')
+      throw configurationError('`on` must be an object of handlers')
     for (const [type, handler] of Object.entries(map)) this.add(type as Key, handler)
   }
 

@@ -6,16 +6,7 @@ export {
   DEFAULT_SIGNATURE_HEADER,
   HANDSHAKE_BODY,
 } from './constants.js'
-export {
-  ConfigurationError,
-  HandlerError,
-  InternalError,
-  InvalidEventError,
-  RequestError,
-  SignatureError,
-  WebhookError,
-  type WebhookErrorCode,
-} from './errors.js'
+export { WebhookError, type WebhookErrorCode, type WebhookErrorDetails } from './errors.js'
 export { eventIdentity } from './event-identity.js'
 export {
   type ClickEvent,

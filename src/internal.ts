@@ -2,7 +2,7 @@
 // package entry, and not part of the public API (see the README's "Public API").
 
 export { backoffMs, sleep } from './backoff.js'
-export { RequestError } from './errors.js'
+export { WebhookError } from './errors.js'
 export { attachOn, HandlerRegistry } from './handlers.js'
 export { BodyCollector, Deadline, ParsedBody, tooLarge } from './read-body.js'
 export { drainUnread, fromWebRequest, handleWebRequest, toWebResponse } from './web.js'

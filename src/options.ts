@@ -4,7 +4,7 @@ import {
   DEFAULT_MAX_FIELDS,
   DEFAULT_SIGNATURE_HEADER,
 } from './constants.js'
-import { ConfigurationError } from './errors.js'
+import { configurationError } from './errors.js'
 import { eventIdentity } from './event-identity.js'
 import type { WebhookEvent } from './events.js'
 import type { IdempotencyStore } from './idempotency.js'
@@ -40,14 +40,14 @@ export interface Config<C> {
 function positiveInteger(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigurationError(`\`${name}\` must be a positive integer`)
+    throw configurationError(`\`${name}\` must be a positive integer`)
   }
   return value
 }
 
 function checkKeys(keys: unknown): void {
   if (keys === undefined || keys === null) {
-    throw new ConfigurationError(
+    throw configurationError(
       '`keys` is required: pass the webhook key SendClean shows for this webhook, or [] until the webhook is added',
     )
   }
@@ -55,8 +55,7 @@ function checkKeys(keys: unknown): void {
     typeof keys === 'string' ||
     typeof keys === 'function' ||
     (Array.isArray(keys) && keys.every((k) => typeof k === 'string'))
-  if (!ok)
-    throw new ConfigurationError('`keys` must be a string, an array of strings, or a function')
+  if (!ok) throw configurationError('`keys` must be a string, an array of strings, or a function')
 }
 
 /**
@@ -76,29 +75,29 @@ export function normalizeKeys(keys: string | readonly string[] | null | undefine
 /** Check the options and fill in defaults; misconfiguration throws here, not at the first request. */
 export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('options are required, at least { keys }')
+    throw configurationError('options are required, at least { keys }')
   }
   checkKeys(options.keys)
   const { url } = options
   if (url !== undefined && typeof url !== 'function') {
     if (typeof url !== 'string' || !/^https?:\/\/[^/?#\s]+/i.test(url)) {
-      throw new ConfigurationError(
+      throw configurationError(
         '`url` must be the absolute http(s) URL registered with SendClean, or a function returning it',
       )
     }
   }
   const header = options.signatureHeader ?? DEFAULT_SIGNATURE_HEADER
   if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
-    throw new ConfigurationError('`signatureHeader` must be a header name')
+    throw configurationError('`signatureHeader` must be a header name')
   }
   if (
     options.eventsField !== undefined &&
     (typeof options.eventsField !== 'string' || options.eventsField === '')
   ) {
-    throw new ConfigurationError('`eventsField` must be a non-empty string')
+    throw configurationError('`eventsField` must be a non-empty string')
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new ConfigurationError('`onError` must be a function')
+    throw configurationError('`onError` must be a function')
   }
   const { idempotency } = options
   if (idempotency !== undefined) {
@@ -108,20 +107,20 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
       typeof store.complete !== 'function' ||
       typeof store.release !== 'function'
     ) {
-      throw new ConfigurationError(
+      throw configurationError(
         '`idempotency.store` must have claim(), complete() and release() (see IdempotencyStore)',
       )
     }
   }
   if (options.identity !== undefined && typeof options.identity !== 'function') {
-    throw new ConfigurationError('`identity` must be a function of the event')
+    throw configurationError('`identity` must be a function of the event')
   }
   if (options.queue !== undefined) {
     if (typeof options.queue?.sink?.enqueue !== 'function') {
-      throw new ConfigurationError('`queue.sink` must have an enqueue() method')
+      throw configurationError('`queue.sink` must have an enqueue() method')
     }
     if (options.on !== undefined || idempotency !== undefined) {
-      throw new ConfigurationError(
+      throw configurationError(
         'in queue mode events are handled by workers: pass the handlers (and rely on job ids for de-duplication) there, not `on` or `idempotency` here',
       )
     }

@@ -1,4 +1,4 @@
-import { RequestError } from './errors.js'
+import { WebhookError } from './errors.js'
 import { within } from './within.js'
 
 /**
@@ -34,7 +34,7 @@ export class Deadline {
 }
 
 /**
- * Reads the body itself: fails with a 413 {@link RequestError} past `limit` bytes, and stops
+ * Reads the body itself: fails with a 413 {@link WebhookError} past `limit` bytes, and stops
  * (releasing the stream) when `deadline` aborts, which the core does after its body timeout.
  */
 export type BodyReader = (
@@ -60,8 +60,8 @@ export type RequestBody =
 
 const encoder = new TextEncoder()
 
-export function tooLarge(limit: number): RequestError {
-  return new RequestError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit`)
+export function tooLarge(limit: number): WebhookError {
+  return new WebhookError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit`)
 }
 
 /**
@@ -144,7 +144,7 @@ function withTimeout(read: (deadline: Deadline) => Promise<Uint8Array>, timeoutM
   return within(
     read(deadline),
     timeoutMs,
-    () => new RequestError('BODY_TIMEOUT', `the body did not arrive within ${timeoutMs} ms`),
+    () => new WebhookError('BODY_TIMEOUT', `the body did not arrive within ${timeoutMs} ms`),
     () => deadline.abort(),
   )
 }

@@ -1,12 +1,7 @@
 import { dispatch } from './dispatch.js'
-import {
-  ConfigurationError,
-  InternalError,
-  InvalidEventError,
-  RequestError,
-  WebhookError,
-} from './errors.js'
+import { configurationError, WebhookError } from './errors.js'
 import { canonicalJson } from './event-identity.js'
+import type { InvalidEvent } from './events.js'
 import { HandlerRegistry, type On } from './handlers.js'
 import { type Config, resolveOptions } from './options.js'
 import { accepted, errorResponse, handshake } from './responses.js'
@@ -38,7 +33,7 @@ export class Receiver<C = unknown> {
     this.#handlers.addMap(options.on)
     this.on = ((types: string | readonly string[], handler: unknown) => {
       if (this.#config.queue) {
-        throw new ConfigurationError(
+        throw configurationError(
           'in queue mode events are handled by workers: register handlers there',
         )
       }
@@ -55,7 +50,9 @@ export class Receiver<C = unknown> {
       const error =
         caught instanceof WebhookError
           ? caught
-          : new InternalError('unexpected failure while handling the request', caught)
+          : new WebhookError('INTERNAL_ERROR', 'unexpected failure while handling the request', {
+              cause: caught,
+            })
       if (!this.#reported.has(error)) await this.#report(error, request.context)
       return errorResponse(error)
     }
@@ -85,10 +82,10 @@ export class Receiver<C = unknown> {
         return undefined
       }
     }
-    if (error instanceof InvalidEventError) {
+    if (error.code === 'INVALID_EVENT') {
       // Acknowledged but not handled by its type's handlers: the raw event goes to the log, so
       // nothing is lost silently.
-      console.error(error.message, canonicalJson(error.event.raw))
+      console.error(error.message, canonicalJson((error.event as InvalidEvent).raw))
       return undefined
     }
     if (error.status >= 500 || error.code === 'URL_MISMATCH') {
@@ -104,7 +101,7 @@ export class Receiver<C = unknown> {
     const method = request.method.toUpperCase()
     if (method === 'GET' || method === 'HEAD') return handshake(method === 'HEAD')
     if (method !== 'POST') {
-      throw new RequestError(
+      throw new WebhookError(
         'METHOD_NOT_ALLOWED',
         `method ${method} is not allowed; SendClean sends GET, HEAD and POST`,
       )

@@ -1,5 +1,5 @@
 import { decodeBatch, malformed } from './decode-batch.js'
-import { RequestError } from './errors.js'
+import { WebhookError } from './errors.js'
 import type { Config } from './options.js'
 import { readBody, tooLarge } from './read-body.js'
 import type { WebhookRequest } from './types.js'
@@ -17,7 +17,7 @@ export async function verifiedBatch<C>(
   const { headers } = request
   const encoding = headers.get('content-encoding')?.trim().toLowerCase()
   if (encoding && encoding !== 'identity') {
-    throw new RequestError(
+    throw new WebhookError(
       'UNSUPPORTED_MEDIA_TYPE',
       `content-encoding "${encoding}" is not supported`,
     )
@@ -42,7 +42,7 @@ export async function verifiedBatch<C>(
   if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')
   if (raw.length === 0) return undefined
   if (raw.length > config.maxEvents) {
-    throw new RequestError(
+    throw new WebhookError(
       'PAYLOAD_TOO_LARGE',
       `the batch has ${raw.length} events, more than the limit of ${config.maxEvents} (maxEvents)`,
     )

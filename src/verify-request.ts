@@ -1,5 +1,5 @@
 import type { Batch } from './decode-batch.js'
-import { InternalError, SignatureError } from './errors.js'
+import { WebhookError } from './errors.js'
 import { type Config, normalizeKeys } from './options.js'
 import { matchesAnyKey } from './signature.js'
 import type { MaybePromise, RequestInfo, WebhookRequest } from './types.js'
@@ -12,13 +12,13 @@ async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> 
   try {
     return await run()
   } catch (cause) {
-    throw new InternalError(`the ${what} resolver failed`, cause)
+    throw new WebhookError('INTERNAL_ERROR', `the ${what} resolver failed`, { cause: cause })
   }
 }
 
 /**
  * Resolve the keys and the signed URL, and check the signature against every key.
- * Throws a {@link SignatureError} that says what to fix: no key, no header, or a mismatch
+ * Throws a {@link WebhookError} that says what to fix: no key, no header, or a mismatch
  * naming the URL that was signed (and the URL that would have matched, when one does).
  */
 export async function verifyRequest<C>(
@@ -34,7 +34,7 @@ export async function verifyRequest<C>(
     typeof source === 'function' ? await resolve('keys', () => source(info)) : source,
   )
   if (keys.length === 0) {
-    throw new SignatureError(
+    throw new WebhookError(
       'NO_KEY',
       typeof source === 'function'
         ? 'the `keys` resolver returned no key for this request, so its events cannot be verified and are refused (the handshake is still answered); check what it reads (on @hono/node-server, c.env is not process.env: use env(c) from hono/adapter)'
@@ -43,7 +43,7 @@ export async function verifyRequest<C>(
   }
   const signature = request.headers.get(config.header)?.trim()
   if (!signature) {
-    throw new SignatureError('MISSING_SIGNATURE', `the ${config.header} header is missing`)
+    throw new WebhookError('MISSING_SIGNATURE', `the ${config.header} header is missing`)
   }
   const option = config.url
   const url =
@@ -56,16 +56,16 @@ export async function verifyRequest<C>(
   const candidates = diagnose ? alternativeUrls(url, request.url, request.headers) : []
   for (const candidate of candidates) {
     if (await matchesAnyKey(keys, signed(candidate), signature)) {
-      throw new SignatureError(
+      throw new WebhookError(
         'URL_MISMATCH',
         `the signature was made for ${candidate}, but ${url} was used to check it; set \`url\` to the URL registered with SendClean`,
-        url,
+        { signedUrl: url },
       )
     }
   }
-  throw new SignatureError(
+  throw new WebhookError(
     'SIGNATURE_MISMATCH',
     `no key matches the signature (signed URL: ${url}${diagnose ? '' : '; other likely URLs were not tried, the body is over 64 KiB'}); if SendClean has another URL registered (proxy, load balancer), set \`url\` to it; if the key was reset, add the new key to \`keys\``,
-    url,
+    { signedUrl: url },
   )
 }

@@ -34,7 +34,8 @@ function file(name: string, text: string): string {
   return path
 }
 
-describe('sendclean-webhooks CLI', () => {
+// Each case starts the CLI with tsx (about a second apiece on a busy 2-core machine).
+describe('sendclean-webhooks CLI', { timeout: 20_000 }, () => {
   it('prints help, and exits 2 on a bad command or flag', async () => {
     expect(await cli('help')).toMatchObject({
       code: 0,
@@ -45,7 +46,7 @@ describe('sendclean-webhooks CLI', () => {
     expect(bad.stderr).toContain('unknown command "frobnicate"')
     expect((await cli('sign', '--nope')).code).toBe(2)
     expect((await cli('trigger', 'send', '--key', 'k')).stderr).toContain('--url is required')
-  })
+  }, 20_000)
 
   it('sign prints the SPEC §3 signature of a form body', async () => {
     const { body, signature } = formDelivery()

@@ -14,12 +14,13 @@ import {
   type HandlerMap,
   type HardBounceEvent,
   type InvalidEvent,
-  InvalidEventError,
   isKnownEvent,
   type SendCleanEvent,
   type SoftBounceEvent,
   type SpamEvent,
   type UnknownEvent,
+  type WebhookError,
+  type WebhookErrorCode,
   type WebhookEvent,
 } from '../src/index.js'
 
@@ -90,14 +91,15 @@ describe('handler types narrow per event', () => {
     )
   })
 
-  it('onError can read an invalid event off its error', () => {
+  it('onError gets one error type, with a code to switch on', () => {
     createReceiver({
       keys: 'k',
       onError: (error) => {
-        if (error instanceof InvalidEventError) {
-          expectTypeOf(error.event).toEqualTypeOf<InvalidEvent>()
-          expectTypeOf(error.index).toBeNumber()
-        }
+        expectTypeOf(error).toEqualTypeOf<WebhookError>()
+        expectTypeOf(error.code).toEqualTypeOf<WebhookErrorCode>()
+        expectTypeOf(error.index).toEqualTypeOf<number | undefined>()
+        // @ts-expect-error not a code
+        if (error.code === 'INVALID') return
       },
     })
   })
