@@ -63,9 +63,48 @@ async function claim<C>(
   return result
 }
 
+/** A handler threw or rejected: report it; `'skip'` gives up on the event, else the batch fails. */
+async function handlerFailed<C>(
+  event: WebhookEvent,
+  index: number,
+  cause: unknown,
+  context: C,
+  report: Report<C>,
+  progress: Progress,
+): Promise<EventOutcome> {
+  if (progress.timedOut) throw cause
+  const error = handlerError(event, index, cause)
+  if ((await report(error, context)) !== 'skip') throw error
+  return 'skipped'
+}
+
+/** Run an event's handlers; synchronous (no closure, no microtask) when they all are. */
+function runHandlers<C>(
+  handlers: HandlerRegistry<C>,
+  event: WebhookEvent,
+  index: number,
+  context: C,
+  report: Report<C>,
+  progress: Progress,
+): EventOutcome | Promise<EventOutcome> {
+  let pending: Promise<void> | undefined
+  try {
+    pending = handlers.run(event, context)
+  } catch (cause) {
+    progress.waiting = true
+    return handlerFailed(event, index, cause, context, report, progress)
+  }
+  if (!pending) return 'handled'
+  progress.waiting = true
+  return pending.then(
+    () => 'handled' as const,
+    (cause: unknown) => handlerFailed(event, index, cause, context, report, progress),
+  )
+}
+
 /**
- * Run one claimed event's handlers: how it ended, or a rejection that fails the batch. Returns
- * synchronously when nothing was awaited (sync handlers cost no microtask).
+ * Run one claimed event's handlers: how it ended, or a rejection that fails the batch. An
+ * invalid event is reported first (once, when it is claimed), then goes to its handlers.
  */
 function runEvent<C>(
   handlers: HandlerRegistry<C>,
@@ -75,28 +114,12 @@ function runEvent<C>(
   report: Report<C>,
   progress: Progress,
 ): EventOutcome | Promise<EventOutcome> {
-  const failed = async (cause: unknown): Promise<EventOutcome> => {
-    if (progress.timedOut) throw cause
-    const error = handlerError(event, index, cause)
-    if ((await report(error, context)) !== 'skip') throw error
-    return 'skipped'
-  }
-  const runHandlers = (): EventOutcome | Promise<EventOutcome> => {
-    let pending: Promise<void> | undefined
-    try {
-      pending = handlers.run(event, context)
-    } catch (cause) {
-      progress.waiting = true
-      return failed(cause)
-    }
-    if (!pending) return 'handled'
-    progress.waiting = true
-    return pending.then(() => 'handled' as const, failed)
-  }
-  if (event.event !== 'invalid') return runHandlers()
-  // An invalid event is reported (once, when it is claimed), then goes to its handlers.
+  if (event.event !== 'invalid')
+    return runHandlers(handlers, event, index, context, report, progress)
   progress.waiting = true
-  return report(invalidEventError(event, index), context).then(runHandlers)
+  return report(invalidEventError(event, index), context).then(() =>
+    runHandlers(handlers, event, index, context, report, progress),
+  )
 }
 
 async function run<C>(

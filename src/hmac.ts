@@ -4,10 +4,10 @@
  * core never imports it, so Workers and browsers fall back to Web Crypto.
  */
 
+import { type NodeCrypto, nodeCrypto } from './node-crypto.js'
+
 /** What is signed, in order: strings are taken as UTF-8. */
 export type SignedPart = string | Uint8Array
-
-import { type NodeCrypto, nodeCrypto } from './node-crypto.js'
 
 type HmacFn = (key: string, parts: readonly SignedPart[]) => string | Promise<string>
 

@@ -6,6 +6,7 @@ import { HANDSHAKE_BODY } from '../src/index.js'
 import {
   FORM,
   formDelivery,
+  postSeedBatch,
   SEED_EVENTS,
   SEED_EVENTS_TEXT,
   SIGNATURE_HEADER,
@@ -28,15 +29,7 @@ describe.each(['express', 'koa', 'hono'])('examples/%s.ts', (name) => {
 
   it('accepts a batch signed with either key for its own URL and prints each event', async () => {
     const before = example.lines.length
-    const { body, signature } = formDelivery(SEED_EVENTS_TEXT, {
-      key: 'new-key',
-      url: example.base + PATH,
-    })
-    const res = await fetch(example.base + PATH, {
-      method: 'POST',
-      headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
-      body,
-    })
+    const res = await postSeedBatch(example.base + PATH, 'new-key')
     expect(res.status).toBe(200)
     const lines = await example.waitForLines(before + SEED_EVENTS.length)
     const printed = lines.slice(before).map((line) => JSON.parse(line))

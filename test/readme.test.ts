@@ -8,13 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { readmeBlocks } from '../scripts/readme-blocks.mjs'
 import { freePort } from '../scripts/run-example.js'
 import { HANDSHAKE_BODY } from '../src/index.js'
-import {
-  FORM,
-  formDelivery,
-  SEED_EVENTS,
-  SEED_EVENTS_TEXT,
-  SIGNATURE_HEADER,
-} from './support/fixtures.js'
+import { postSeedBatch } from './support/fixtures.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dir = fileURLToPath(new URL('./.readme/', import.meta.url))
@@ -77,18 +71,9 @@ describe.each([
     try {
       const get = await fetch(server.base + PATH)
       expect(await get.text()).toBe(HANDSHAKE_BODY)
-      const { body, signature } = formDelivery(SEED_EVENTS_TEXT, {
-        key: 'new-key',
-        url: server.base + PATH,
-      })
-      const res = await fetch(server.base + PATH, {
-        method: 'POST',
-        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
-        body,
-      })
+      const res = await postSeedBatch(server.base + PATH, 'new-key')
       expect(res.status, await res.clone().text()).toBe(200)
       expect(await res.text()).toBe(HANDSHAKE_BODY)
-      expect(SEED_EVENTS).toHaveLength(7)
       if (printed) {
         for (let i = 0; i < 50 && !server.output().includes(printed); i++) {
           await new Promise((r) => setTimeout(r, 50))

@@ -59,3 +59,13 @@ export const COLLIDING_EVENTS: readonly Record<string, unknown>[] = [
   { ...first, ts: '9007199254740993' },
   { ...first, ts: '9007199254740992' },
 ]
+
+/** POST the seed batch to `url`, signed for it with `key`, as SendClean would. */
+export function postSeedBatch(url: string, key: string): Promise<Response> {
+  const { body, signature } = formDelivery(SEED_EVENTS_TEXT, { key, url })
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
+    body,
+  })
+}
