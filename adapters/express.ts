@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express'
 import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
-import { headerReader, nodeBody, requestUrl, writeNodeResponse } from './node-http.js'
+import { nodeBody, nodeRequest, writeNodeResponse } from './node-http.js'
 
 /** What handlers get as context from the Express adapter. */
 export interface ExpressContext {
@@ -9,13 +9,8 @@ export interface ExpressContext {
   res: Response
 }
 
-export type ExpressMiddleware = ((
-  req: Request,
-  res: Response,
-  next: NextFunction,
-) => Promise<void>) & {
-  on: On<ExpressContext, ExpressMiddleware>
-}
+type Middleware = (req: Request, res: Response, next: NextFunction) => Promise<void>
+export type ExpressMiddleware = Middleware & { on: On<ExpressContext, ExpressMiddleware> }
 
 const HINT =
   'mount the receiver before express.json(), or keep the raw body: express.json({ verify: (req, _res, buf) => { Object.assign(req, { rawBody: buf }) } })'
@@ -55,14 +50,8 @@ export function createExpressMiddleware(
   const receiver = createReceiver<ExpressContext>(options)
   const middleware = (async (req, res, next) => {
     try {
-      const response = await receiver.handle({
-        method: req.method,
-        url: requestUrl(req, req.originalUrl),
-        headers: headerReader(req),
-        body: body(req),
-        context: { req, res },
-      })
-      writeNodeResponse(req, res, response)
+      const request = nodeRequest(req, body(req), { req, res }, req.originalUrl)
+      writeNodeResponse(req, res, await receiver.handle(request))
     } catch (error) {
       next(error)
     }

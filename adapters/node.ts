@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
-import { headerReader, nodeBody, requestUrl, writeNodeResponse } from './node-http.js'
+import { nodeBody, nodeRequest, writeNodeResponse } from './node-http.js'
 
 /** What handlers get as context from the Node adapter. */
 export interface NodeContext {
@@ -44,13 +44,8 @@ export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
       })
       return
     }
-    const response = await receiver.handle({
-      method: req.method ?? 'GET',
-      url: requestUrl(req),
-      headers: headerReader(req),
-      body: nodeBody(req, (req as { body?: unknown }).body),
-      context: { req, res },
-    })
+    const body = nodeBody(req, (req as { body?: unknown }).body)
+    const response = await receiver.handle(nodeRequest(req, body, { req, res }))
     writeNodeResponse(req, res, response)
   }) as NodeHandler
   return attachOn<NodeHandler>(handler, receiver)

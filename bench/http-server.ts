@@ -2,7 +2,8 @@
 // hono or node, and variant is `package` (this package's adapter), `handwritten` (the framework's
 // usual body parser + HMAC + JSON.parse, as a user would write it), `bare` (200, no parsing), or
 // `queue` (express only: the adapter in queue mode on BullMQ at $REDIS_URL).
-// Prints {"port","statsPort"}; the stats port answers the process's peak RSS.
+// Prints {"port","statsPort"}; the stats port answers the process's peak RSS. $BENCH_DIST, when
+// set, is another build's dist/ folder to take the adapters from.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -12,12 +13,20 @@ import express from 'express'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import { EVENT_NAMES, HANDSHAKE_BODY } from 'sendclean-webhooks'
-import { createExpressMiddleware } from 'sendclean-webhooks/express'
-import { createHonoHandler } from 'sendclean-webhooks/hono'
-import { createKoaMiddleware } from 'sendclean-webhooks/koa'
-import { createNodeHandler } from 'sendclean-webhooks/node'
 import { bullmqSink, createQueue } from 'sendclean-webhooks/queue'
 import { KEY, URL_SIGNED } from './payloads.js'
+
+// $BENCH_DIST: take the adapters from another build (bench/revisions.ts compares two revisions).
+const dist = process.env.BENCH_DIST
+const load = <T>(entry: string, local: () => Promise<T>): Promise<T> =>
+  dist ? (import(`${dist}/${entry}.js`) as Promise<T>) : local()
+const { createExpressMiddleware } = await load(
+  'express',
+  () => import('sendclean-webhooks/express'),
+)
+const { createHonoHandler } = await load('hono', () => import('sendclean-webhooks/hono'))
+const { createKoaMiddleware } = await load('koa', () => import('sendclean-webhooks/koa'))
+const { createNodeHandler } = await load('node', () => import('sendclean-webhooks/node'))
 
 const PATH = '/webhooks/sendclean'
 const noop = (_event?: unknown) => {}

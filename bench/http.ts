@@ -24,6 +24,8 @@ export async function once(
   seconds: number,
   /** A fresh, distinct signed batch per request (so queue jobs do not collapse). */
   distinct = false,
+  /** Another build's dist/ folder for the package's adapters (bench/revisions.ts). */
+  dist?: string,
 ): Promise<{ rps: number; p99: number; maxRssMb: number; requests: number }> {
   const child = spawn(
     process.execPath,
@@ -31,6 +33,7 @@ export async function once(
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: dist ? { ...process.env, BENCH_DIST: dist } : process.env,
     },
   )
   try {

@@ -38,7 +38,7 @@ export {
   type RedisLike,
   redisStore,
 } from './idempotency.js'
-export { type BodyReader, type Deadline, ParsedBody, type RequestBody } from './read-body.js'
+export { type NodeReadable, ParsedBody, type RequestBody } from './read-body.js'
 export { createReceiver, Receiver } from './receiver.js'
 export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
 export { type StoreCheck, storeConformance } from './store-conformance.js'

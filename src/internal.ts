@@ -4,6 +4,6 @@
 export { backoffMs, sleep } from './backoff.js'
 export { WebhookError } from './errors.js'
 export { attachOn, HandlerRegistry } from './handlers.js'
-export { BodyCollector, Deadline, ParsedBody, tooLarge } from './read-body.js'
+export { ParsedBody } from './read-body.js'
 export { drainUnread, fromWebRequest, handleWebRequest, toWebResponse } from './web.js'
 export { within } from './within.js'

@@ -1,4 +1,4 @@
-import { dispatch } from './dispatch.js'
+import { type Deliver, deliverer, parseBatch } from './dispatch.js'
 import { configurationError, WebhookError } from './errors.js'
 import { canonicalJson } from './event-identity.js'
 import type { InvalidEvent } from './events.js'
@@ -27,10 +27,13 @@ export class Receiver<C = unknown> {
   readonly #handlers = new HandlerRegistry<C>()
   /** Errors already passed to the hook (handler failures are reported where they happen). */
   readonly #reported = new WeakSet<WebhookError>()
+  /** Where verified batches go: the queue's sink, or the handlers, in this process. */
+  readonly #deliver: Deliver<C>
 
   constructor(options: ReceiverOptions<C>) {
     this.#config = resolveOptions(options)
     this.#handlers.addMap(options.on)
+    this.#deliver = deliverer(this.#config, this.#handlers, this.#report)
     this.on = ((types: string | readonly string[], handler: unknown) => {
       if (this.#config.queue) {
         throw configurationError(
@@ -108,7 +111,7 @@ export class Receiver<C = unknown> {
     }
     const raw = await verifiedBatch(config, request)
     if (!raw) return handshake()
-    await dispatch(config, this.#handlers, raw, request.context, this.#report)
+    await this.#deliver(parseBatch(raw, config.strict), raw, request.context)
     return accepted()
   }
 }

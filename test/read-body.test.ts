@@ -1,5 +1,7 @@
+import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { BodyCollector } from '../src/read-body.js'
+import type { WebhookError } from '../src/errors.js'
+import { BodyCollector, readBody } from '../src/read-body.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (b: Uint8Array) => new TextDecoder().decode(b)
@@ -32,5 +34,72 @@ describe('BodyCollector', () => {
     expect(body.push(bytes('abcd'.slice(0, 2)))).toBe(true)
     expect(body.push(bytes('cd'))).toBe(true)
     expect(body.push(bytes('ef'))).toBe(false)
+  })
+})
+
+/** One body arriving as chunks, as a Web stream and as a Node stream; `end: false` never finishes. */
+function streams(chunks: string[], end = true) {
+  const web = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(bytes(chunk))
+        if (end) controller.close()
+      },
+    })
+  const node = () => {
+    const stream = new PassThrough()
+    for (const chunk of chunks) stream.write(chunk)
+    if (end) stream.end()
+    return stream
+  }
+  return [
+    ['Web stream', web],
+    ['Node stream', node],
+  ] as const
+}
+
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: WebhookError) => `${error.status} ${error.code}`,
+  )
+
+describe('readBody: the core reads Web and Node streams with the same policy', () => {
+  for (const [kind, make] of streams(['ab', 'cd', 'ef'])) {
+    it(`${kind}: reads every chunk, in order`, async () => {
+      const body = await readBody(make(), 100, 1000, 6)
+      expect(text(body as Uint8Array)).toBe('abcdef')
+    })
+    it(`${kind}: 413 past the limit`, async () => {
+      expect(await codeOf(readBody(make(), 5, 1000))).toBe('413 PAYLOAD_TOO_LARGE')
+    })
+  }
+
+  for (const [kind, make] of streams(['ab'], false)) {
+    it(`${kind}: 408 when the rest never arrives, and the stream is released`, async () => {
+      const stream = make()
+      expect(await codeOf(readBody(stream, 100, 50))).toBe('408 BODY_TIMEOUT')
+      if (stream instanceof PassThrough) {
+        expect(stream.listenerCount('data')).toBe(0)
+        expect(stream.readableFlowing).toBe(true) // still drained, so the answer can be written
+      } else expect(stream.locked).toBe(true)
+    })
+  }
+
+  it('Node stream: a connection closed mid-body, or a stream error, is a 400', async () => {
+    const closed = new PassThrough()
+    closed.write('ab')
+    const read = codeOf(readBody(closed, 100, 1000))
+    closed.destroy()
+    expect(await read).toBe('400 MALFORMED_PAYLOAD')
+    const failed = new PassThrough()
+    const read2 = codeOf(readBody(failed, 100, 1000))
+    failed.destroy(new Error('socket hang up'))
+    expect(await read2).toBe('400 MALFORMED_PAYLOAD')
+  })
+
+  it('bytes, text and ArrayBuffer in hand: only the limit applies', async () => {
+    expect(text((await readBody('abc', 3, 1)) as Uint8Array)).toBe('abc')
+    expect(await codeOf(readBody(bytes('abcd').buffer, 3, 1))).toBe('413 PAYLOAD_TOO_LARGE')
   })
 })

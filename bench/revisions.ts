@@ -1,0 +1,133 @@
+// Two revisions of the package in one run: `npm run bench:revisions -- <base-rev>` builds the base
+// revision in a git worktree, then measures the core (in process, interleaved A/B blocks) and the
+// HTTP adapters (autocannon, alternating base/head rounds) of both, and writes the ratios to
+// bench/RESULTS.md. For refactors that must not cost speed.
+import { execFileSync } from 'node:child_process'
+import { existsSync, symlinkSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { once } from './http.js'
+import { KEY, payload, URL_SIGNED } from './payloads.js'
+import { writeSection } from './results-file.js'
+
+type Core = typeof import('sendclean-webhooks')
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const base = process.argv[2] ?? 'c2a5b08'
+const smoke = process.argv.includes('--smoke')
+const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
+const baseSha = git('rev-parse', '--short', base)
+const headSha = git('rev-parse', '--short', 'HEAD')
+const dirty = git('status', '--porcelain', '--untracked-files=no') !== ''
+
+/** A build of `rev` in a worktree under /tmp (reused), sharing this checkout's node_modules. */
+function buildRevision(rev: string): string {
+  const dir = `/tmp/sendclean-webhooks-${rev}`
+  if (!existsSync(dir)) git('worktree', 'add', '--detach', '--force', dir, rev)
+  if (!existsSync(`${dir}/node_modules`)) symlinkSync(`${root}node_modules`, `${dir}/node_modules`)
+  if (!existsSync(`${dir}/dist/index.js`)) {
+    execFileSync('npx', ['tsup'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+  }
+  return `${dir}/dist`
+}
+
+const builds = { base: buildRevision(baseSha), head: `${root}dist` }
+const sizes = smoke ? [1, 10] : [1, 100, 1000]
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+const medianUs = new Map<string, number>()
+
+// --- core, in process: both builds loaded first, then each size measured base, head
+const noop = () => {}
+const receivers = await Promise.all(
+  Object.entries(builds).map(async ([label, dist]) => {
+    const core = (await import(`${dist}/index.js`)) as Core
+    const receiver = core.createReceiver<undefined>({
+      keys: KEY,
+      url: URL_SIGNED,
+      on: Object.fromEntries(core.EVENT_NAMES.map((name) => [name, noop])),
+    })
+    return [label, receiver] as const
+  }),
+)
+for (const n of sizes) {
+  const p = payload(n)
+  const headers = new Headers({
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-sendcleantes-signature': p.signature,
+  })
+  const request = () => ({
+    method: 'POST',
+    url: URL_SIGNED,
+    headers,
+    body: p.formBytes,
+    context: undefined,
+  })
+  for (const [label, receiver] of receivers) {
+    const check = await receiver.handle(request())
+    if (check.status !== 200) throw new Error(`${label} refused the payload: ${check.body}`)
+  }
+  // Interleaved A/B blocks: machine drift (a noisy neighbour, frequency) hits both alike.
+  const perBlock = Math.max(1, Math.round(2000 / n))
+  const samples = new Map<string, number[]>()
+  for (let block = 0; block < (smoke ? 4 : 200); block++) {
+    const order = block % 2 ? [...receivers].reverse() : receivers
+    for (const [label, receiver] of order) {
+      const start = performance.now()
+      for (let i = 0; i < perBlock; i++) await receiver.handle(request())
+      const us = ((performance.now() - start) * 1000) / perBlock
+      if (block >= 10) samples.set(label, [...(samples.get(label) ?? []), us]) // after warm-up
+    }
+  }
+  for (const [label, us] of samples) medianUs.set(`${label} N=${n}`, median(us))
+}
+// --- HTTP, alternating base and head
+if (process.argv.includes('--core-only')) {
+  for (const [name, us] of medianUs) process.stdout.write(`${name}: ${us.toFixed(1)} µs\n`)
+  process.exit(0)
+}
+const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 6)
+const seconds = smoke ? 1 : 3
+const frameworks = process.env.BENCH_FRAMEWORKS?.split(',') ?? ['express', 'koa', 'hono', 'node']
+const httpSizes = smoke ? [1] : [1, 100]
+const rps = new Map<string, number[]>()
+for (let round = 0; round < rounds; round++) {
+  for (const framework of frameworks) {
+    for (const n of httpSizes) {
+      const order = round % 2 ? (['head', 'base'] as const) : (['base', 'head'] as const)
+      for (const label of order) {
+        const r = await once(framework, 'package', n, seconds, false, builds[label])
+        const key = `${label} ${framework} N=${n}`
+        rps.set(key, [...(rps.get(key) ?? []), r.rps])
+        process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
+      }
+    }
+  }
+}
+
+const lines = [
+  `## Before and after a refactor, same run (\`npm run bench:revisions -- ${base}\`)`,
+  '',
+  `base ${baseSha}, head ${headSha}${dirty ? ' (with uncommitted changes)' : ''}, Node ${process.version}. ` +
+    'A ratio below 1 means head is faster (core) or, for req/s, above 1 means head is faster.',
+  '',
+  '| core, µs per batch (median) | base | head | head ÷ base |',
+  '|---|---:|---:|---:|',
+  ...sizes.map((n) => {
+    const b = medianUs.get(`base N=${n}`) ?? NaN
+    const h = medianUs.get(`head N=${n}`) ?? NaN
+    return `| N=${n} | ${b.toFixed(1)} | ${h.toFixed(1)} | ${(h / b).toFixed(2)} |`
+  }),
+  '',
+  `| HTTP req/s (median of ${rounds} alternating rounds, ${seconds} s each) | base | head | head ÷ base |`,
+  '|---|---:|---:|---:|',
+  ...frameworks.flatMap((framework) =>
+    httpSizes.map((n) => {
+      const b = median(rps.get(`base ${framework} N=${n}`) ?? [])
+      const h = median(rps.get(`head ${framework} N=${n}`) ?? [])
+      return `| ${framework} N=${n} | ${Math.round(b)} | ${Math.round(h)} | ${(h / b).toFixed(2)} |`
+    }),
+  ),
+]
+const markdown = lines.join('\n')
+process.stdout.write(`${markdown}\n`)
+if (!smoke) writeSection('revisions', markdown)
