@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The runtime matrix has its own command and config (npm run test:runtimes).
+    exclude: ['test/runtimes/**', 'node_modules/**'],
     globalSetup: ['test/support/redis-setup.ts'],
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     // `npm test` runs with coverage, so these hold in CI. Set a little under what the suite

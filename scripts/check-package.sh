@@ -119,6 +119,12 @@ declare const myStore: import('sendclean-webhooks').IdempotencyStore
 declare function it(name: string, run: () => Promise<void>): void
 declare function suppress(id: string, code: string, job?: string): Promise<void>
 declare const complaints: Set<string | undefined>
+// The Bun and Deno quick starts, typed by what they use (their own types come with their runtimes).
+declare const Bun: { serve(options: { port: number; fetch: (request: Request) => Promise<Response> }): unknown }
+declare const Deno: {
+  env: { get(name: string): string | undefined }
+  serve(options: { port: number }, handler: (request: Request) => Promise<Response>): unknown
+}
 TS
 npx tsc --noEmit --strict --target es2022 --types node --module nodenext --moduleResolution nodenext readme/*.mts readme/placeholders.d.ts
 echo "README: all $count TypeScript blocks type-check against the packed package"

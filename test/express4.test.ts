@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-// Express 4, installed under an alias, to keep the adapter honest about "5 (and 4)".
+// Express 4.17.0 (the lowest of the declared peer range), installed under an alias.
 import express4 from 'express4'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
@@ -7,7 +7,7 @@ import { createExpressMiddleware } from '../adapters/express.js'
 import { FORM, formDelivery, KEY, SIGNATURE_HEADER, URL_REGISTERED } from './support/fixtures.js'
 import { PATH, specMatrix } from './support/spec-matrix.js'
 
-describe('Express 4', () => {
+describe('Express 4.17.0 (the lowest of the declared range)', () => {
   specMatrix((options) => {
     const app = express4()
     app.use(PATH, createExpressMiddleware(options) as never)

@@ -1,5 +1,5 @@
-import { request as httpRequest, type Server } from 'node:http'
-import { type AddressInfo, connect } from 'node:net'
+import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, type ReceiverOptions } from '../../src/index.js'
@@ -12,7 +12,7 @@ import {
   SIGNATURE_HEADER,
   URL_REGISTERED,
 } from './fixtures.js'
-import { type Mount, PATH } from './spec-matrix.js'
+import { type Mount, PATH, serve } from './spec-matrix.js'
 
 interface Raw {
   headers?: Record<string, string | string[]>
@@ -30,7 +30,8 @@ function post(base: string, raw: Raw): Promise<{ status: number; text: string }>
   const headers: Record<string, string | string[] | number> = { ...raw.headers }
   if (!raw.chunked && headers['content-length'] === undefined) headers['content-length'] = length
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${PATH}`, { method: 'POST', headers }, (res) => {
+    // A connection of its own (no keep-alive reuse): rows share a server on remote runtimes.
+    const req = httpRequest(`${base}${PATH}`, { method: 'POST', headers, agent: false }, (res) => {
       let text = ''
       res.on('data', (d) => {
         text += d
@@ -59,11 +60,12 @@ function post(base: string, raw: Raw): Promise<{ status: number; text: string }>
  * clients do): it gets the 413 only if the server keeps reading until the body is in, instead
  * of closing with unread bytes (which resets the connection and can discard the answer).
  */
-function writeThenRead(port: number): Promise<string> {
+function writeThenRead(base: string): Promise<string> {
+  const url = new URL(`${base}${PATH}`)
   const size = 8 * 1024 * 1024
   const chunk = Buffer.alloc(64 * 1024, 'a')
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
+    const socket = connect(Number(url.port), url.hostname)
     let answer = ''
     let sent = 0
     socket.pause()
@@ -75,7 +77,7 @@ function writeThenRead(port: number): Promise<string> {
     socket.on('close', () => resolve(answer || '(nothing: the connection was reset)'))
     socket.on('connect', () => {
       socket.write(
-        `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${size}\r\n\r\n`,
+        `POST ${url.pathname} HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${size}\r\n\r\n`,
       )
       const pump = () => {
         while (sent < size) {
@@ -347,48 +349,52 @@ const rows: Row[] = [
 ]
 
 /** The hardening issue's bad-input matrix, through a real HTTP server built by `mount`. */
-export function badInputMatrix(mount: Mount) {
+export function badInputMatrix(
+  mount: Mount,
+  /**
+   * Cases that do not hold on this runtime for reasons outside the package, by name, with the
+   * reason. They still run, as `it.fails`: if one starts passing, the run says so.
+   */
+  knownFailures: Record<string, string> = {},
+) {
+  const known = (name: string) => (knownFailures[name] === undefined ? it : it.fails)
+  const reasonOf = (name: string) =>
+    knownFailures[name] === undefined ? '' : ` (known failure here: ${knownFailures[name]})`
   describe('bad input over HTTP', () => {
-    const servers = new Map<string, { server: Server; base: string }>()
+    const servers = new Map<string, { base: string; close(): void }>()
     beforeAll(async () => {
       for (const row of rows) {
-        const server = mount({ keys: KEY, url: URL_REGISTERED, onError: () => {}, ...row.options })
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-        servers.set(row.name, {
-          server,
-          base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        })
+        const target = mount({ keys: KEY, url: URL_REGISTERED, onError: () => {}, ...row.options })
+        servers.set(row.name, await serve(target))
       }
     })
     afterAll(() => {
-      for (const { server } of servers.values()) {
-        server.closeAllConnections()
-        server.close()
-      }
+      for (const server of servers.values()) server.close()
     })
 
-    it('a body refused before it was read still gets its 413, under load, by clients that write before they read', async () => {
-      const server = mount({
-        keys: KEY,
-        url: URL_REGISTERED,
-        onError: () => {},
-        maxBodyBytes: 1024,
-      })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      const { port } = server.address() as AddressInfo
+    const WRITE_FIRST =
+      'a body refused before it was read still gets its 413, under load, by clients that write before they read'
+    const writeFirst = known(WRITE_FIRST)
+    writeFirst(`${WRITE_FIRST}${reasonOf(WRITE_FIRST)}`, async () => {
+      const server = await serve(
+        mount({ keys: KEY, url: URL_REGISTERED, onError: () => {}, maxBodyBytes: 1024 }),
+      )
       try {
-        const answers = await Promise.all(Array.from({ length: 16 }, () => writeThenRead(port)))
+        const answers = await Promise.all(
+          Array.from({ length: 16 }, () => writeThenRead(server.base)),
+        )
         expect(answers.map((a) => a.slice(0, 12))).toEqual(answers.map(() => 'HTTP/1.1 413'))
       } finally {
-        server.closeAllConnections()
         server.close()
       }
     })
 
-    it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
-      const { base } = servers.get(row.name) as { base: string }
-      const res = await post(base, row.raw())
-      expect(res.status, res.text).toBe(row.status)
-    })
+    for (const row of rows) {
+      known(row.name)(`${row.name}${reasonOf(row.name)}`, async () => {
+        const { base } = servers.get(row.name) as { base: string }
+        const res = await post(base, row.raw())
+        expect(res.status, res.text).toBe(row.status)
+      })
+    }
   })
 }

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
 import {
@@ -23,8 +24,60 @@ import {
 
 export const PATH = '/webhooks/sendclean'
 
+/**
+ * A receiver served elsewhere (another runtime, test/runtimes/bridge.ts): requests go to
+ * `base` + PATH once `ready` resolves.
+ */
+export interface Remote {
+  base: string
+  ready: Promise<void>
+  close(): void
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: each adapter has its own context type
-export type Mount = (options: ReceiverOptions<any>) => Server
+export type Mount = (options: ReceiverOptions<any>) => Server | Remote
+
+const isRemote = (target: Server | Remote): target is Remote => 'base' in target
+
+/** A supertest agent for the target; for a remote one, each request waits for it to be ready. */
+function agentFor(target: Server | Remote) {
+  if (!isRemote(target)) return request(target)
+  const agent = request(target.base)
+  return new Proxy(agent, {
+    get(object, property) {
+      const value = Reflect.get(object, property)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        const test = value.apply(object, args)
+        const end = test.end.bind(test)
+        test.end = (callback: (error: unknown, res?: unknown) => void) => {
+          target.ready.then(
+            () => end(callback),
+            (error) => callback(error),
+          )
+          return test
+        }
+        return test
+      }
+    },
+  })
+}
+
+/** Listen (a local server) or wait for registration (a remote one): the base URL, and how to close. */
+export async function serve(target: Server | Remote): Promise<{ base: string; close(): void }> {
+  if (isRemote(target)) {
+    await target.ready
+    return target
+  }
+  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
+  return {
+    base: `http://127.0.0.1:${(target.address() as AddressInfo).port}`,
+    close() {
+      target.closeAllConnections()
+      target.close()
+    },
+  }
+}
 
 function setup(mount: Mount, options: Partial<ReceiverOptions<unknown>> = {}) {
   const handled: WebhookEvent[] = []
@@ -35,7 +88,7 @@ function setup(mount: Mount, options: Partial<ReceiverOptions<unknown>> = {}) {
     onError: () => {},
     ...options,
   })
-  return { agent: request(server), handled }
+  return { agent: agentFor(server), handled }
 }
 
 function expectShortReason(text: string) {

@@ -1,0 +1,20 @@
+// The matrix host for Cloudflare workerd (bundled by runtimes.test.ts, run by miniflare). No
+// nodejs_compat: node:crypto is absent, so the core verifies with Web Crypto, as on Workers.
+// Calls to the test's bridge leave through miniflare's outbound service.
+import { Hono } from 'hono'
+import { createFetchHandler } from '../../dist/fetch.js'
+import { createHonoHandler } from '../../dist/hono.js'
+import { createHost } from './host-core.mjs'
+
+const call = (body) =>
+  fetch('http://bridge.test/call', { method: 'POST', body: JSON.stringify(body) }).then((r) =>
+    r.json(),
+  )
+
+let host
+export default {
+  fetch(request, env, ctx) {
+    host ??= createHost({ createFetchHandler, createHonoHandler, Hono, call })
+    return host(request, env, ctx)
+  },
+}
