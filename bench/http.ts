@@ -105,7 +105,7 @@ export async function runHttp({
   seconds: number
   sizes: number[]
 }) {
-  const cases = ['express', 'koa', 'hono']
+  const cases = ['express', 'koa', 'hono', 'hono-web']
     .flatMap((framework) =>
       ['package', 'handwritten', 'bare'].map((variant) => ({ framework, variant })),
     )

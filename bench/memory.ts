@@ -1,38 +1,80 @@
-// Peak RSS for one 1000-event batch, in a fresh process: RSS when idle (after warm-up and GC),
-// then the process's peak RSS after handling the batch. Prints one JSON line.
+// Live memory while one batch is in hand, for one side per fresh process:
+//   node --expose-gc --import tsx bench/memory.ts <receiver|octokit> <payload.json>
+// The payload (written by bench/run.ts before this process starts) is read first and stays in
+// the baseline. Each side is warmed up on a small batch, then: GC twice, baseline = heapUsed +
+// arrayBuffers; handle the batch; inside the last event's handler (receiver) or with the parsed
+// array in hand (Octokit), GC twice again and sample. Prints {"side","bodyBytes","live"}.
+import { readFileSync } from 'node:fs'
+import { Webhooks } from '@octokit/webhooks'
 import { createReceiver, EVENT_NAMES } from 'sendclean-webhooks'
-import { KEY, payload, URL_SIGNED } from './payloads.js'
+import { KEY, URL_SIGNED } from './payloads.js'
 
-const n = Number(process.argv[2] ?? 1000)
-const noop = () => {}
-const receiver = createReceiver<undefined>({
-  keys: KEY,
-  url: URL_SIGNED,
-  on: Object.fromEntries(EVENT_NAMES.map((name) => [name, noop])),
-})
-const small = payload(1)
-const big = payload(n)
-const request = (p: typeof big) => ({
-  method: 'POST',
-  url: URL_SIGNED,
-  headers: new Headers({
-    'content-type': 'application/x-www-form-urlencoded',
-    'x-sendcleantes-signature': p.signature,
-  }),
-  body: Buffer.from(p.form),
-  context: undefined,
-})
-for (let i = 0; i < 200; i++) await receiver.handle(request(small))
+interface Input {
+  n: number
+  form: string
+  signature: string
+  json: string
+  small: { form: string; signature: string; json: string }
+}
+
+const [side, file] = process.argv.slice(2) as [string, string]
+const input = JSON.parse(readFileSync(file, 'utf8')) as Input
+const body = Buffer.from(input.form)
 const gc = (globalThis as { gc?: () => void }).gc
-gc?.()
-await new Promise((r) => setTimeout(r, 50))
-gc?.()
-const bigRequest = request(big)
-const idle = process.memoryUsage().rss
-const peakBefore = process.resourceUsage().maxRSS * 1024
-const res = await receiver.handle(bigRequest)
-if (res.status !== 200) throw new Error(res.body)
-const peak = process.resourceUsage().maxRSS * 1024
-process.stdout.write(
-  `${JSON.stringify({ n, bodyBytes: big.form.length, idle, peak, peakBefore, growth: Math.max(0, peak - idle) })}\n`,
-)
+if (!gc) throw new Error('run with --expose-gc')
+const live = () => {
+  gc()
+  gc()
+  const m = process.memoryUsage()
+  return m.heapUsed + m.arrayBuffers
+}
+
+let sample = 0
+if (side === 'receiver') {
+  let seen = 0
+  const count = () => {
+    seen++
+    if (seen % input.n === 0) sample = live() // the last event: the whole batch in hand
+  }
+  const receiver = createReceiver<undefined>({
+    keys: KEY,
+    url: URL_SIGNED,
+    on: Object.fromEntries(EVENT_NAMES.map((name) => [name, count])),
+  })
+  const request = (form: Buffer, signature: string) => ({
+    method: 'POST',
+    url: URL_SIGNED,
+    headers: new Headers({
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-sendcleantes-signature': signature,
+    }),
+    body: form,
+    context: undefined,
+  })
+  const small = Buffer.from(input.small.form)
+  const warm = input.n
+  input.n = 1 // warm-up batches are one event; sample only on the real one
+  for (let i = 0; i < 200; i++) await receiver.handle(request(small, input.small.signature))
+  input.n = warm
+  seen = 0
+  const big = request(body, input.signature)
+  const baseline = live()
+  const res = await receiver.handle(big)
+  if (res.status !== 200) throw new Error(res.body)
+  sample -= baseline
+} else {
+  const octokit = new Webhooks({ secret: KEY })
+  const json = input.json
+  const signature = await octokit.sign(json)
+  const smallSignature = await octokit.sign(input.small.json)
+  for (let i = 0; i < 200; i++) {
+    if (!(await octokit.verify(input.small.json, smallSignature))) throw new Error('refused')
+    JSON.parse(input.small.json)
+  }
+  const baseline = live()
+  if (!(await octokit.verify(json, signature))) throw new Error('octokit refused')
+  const parsed = JSON.parse(json)
+  sample = live() - baseline
+  if (!Array.isArray(parsed.events)) throw new Error('unexpected payload')
+}
+process.stdout.write(`${JSON.stringify({ side, bodyBytes: body.length, live: sample })}\n`)

@@ -3,11 +3,13 @@
 // this one run. Writes its section of bench/RESULTS.md; `--smoke` runs tiny sizes and writes
 // nothing (CI uses it so the suite cannot rot).
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { type HttpResult, runHttp } from './http.js'
+import { payload } from './payloads.js'
 import { writeSection } from './results-file.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -37,13 +39,42 @@ async function core(webCrypto: boolean): Promise<CoreRow[]> {
   return JSON.parse(stdout.trim().split('\n').pop() as string)
 }
 
+/**
+ * Live memory with one batch in hand, receiver vs Octokit verify + JSON.parse on the same byte
+ * count: each side in fresh processes (bench/memory.ts), 3 times, medians.
+ */
 async function memory(n: number) {
-  const { stdout } = await run(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', 'bench/memory.ts', String(n)],
-    { cwd: root },
+  const big = payload(n)
+  const small = payload(1)
+  const file = join(mkdtempSync(join(tmpdir(), 'sc-memory-')), 'payload.json')
+  writeFileSync(
+    file,
+    JSON.stringify({
+      n,
+      form: big.form,
+      signature: big.signature,
+      json: big.json,
+      small: { form: small.form, signature: small.signature, json: small.json },
+    }),
   )
-  return JSON.parse(stdout) as { n: number; bodyBytes: number; idle: number; growth: number }
+  const side = async (name: string) => {
+    const samples: number[] = []
+    let bodyBytes = 0
+    for (let i = 0; i < 3; i++) {
+      const { stdout } = await run(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', 'bench/memory.ts', name, file],
+        { cwd: root },
+      )
+      const result = JSON.parse(stdout) as { bodyBytes: number; live: number }
+      samples.push(result.live)
+      bodyBytes = result.bodyBytes
+    }
+    return { live: median(samples), bodyBytes }
+  }
+  const receiver = await side('receiver')
+  const octokit = await side('octokit')
+  return { n, bodyBytes: receiver.bodyBytes, receiver: receiver.live, octokit: octokit.live }
 }
 
 const median = (xs: number[]) => {
@@ -103,7 +134,7 @@ lines.push(
 )
 lines.push('|---|---:|---:|---:|---:|---:|')
 const httpSizes = [...new Set(http.map((h) => h.n))]
-for (const f of ['express', 'koa', 'hono']) {
+for (const f of ['express', 'koa', 'hono', 'hono-web']) {
   for (const n of httpSizes) {
     const p = http_(f, 'package', n)
     const h = http_(f, 'handwritten', n)
@@ -128,7 +159,7 @@ lines.push('')
 lines.push('### Memory')
 lines.push('')
 lines.push(
-  `One ${mem.n}-event batch (${fmt(mem.bodyBytes / 1024)} KB form body) in a fresh process: peak RSS ${fmt(mem.growth / 1024)} KB above idle (${fmt(mem.idle / 1024 / 1024)} MB) = ${fmt(mem.growth / mem.bodyBytes, 2)}× the body.`,
+  `One ${mem.n}-event batch (${fmt(mem.bodyBytes / 1024)} KB form body): live heap + array buffers above the baseline with the whole batch in hand (GC twice, inside the last handler), fresh process per side, median of 3 (bench/memory.ts). Receiver ${fmt(mem.receiver / 1024)} KB (${fmt(mem.receiver / mem.bodyBytes, 2)}× the body); @octokit/webhooks verify + JSON.parse of a JSON body of the same size ${fmt(mem.octokit / 1024)} KB (${fmt(mem.octokit / mem.bodyBytes, 2)}× the body); receiver ÷ Octokit ${fmt(mem.receiver / mem.octokit, 2)}×.`,
 )
 lines.push('')
 
@@ -139,24 +170,24 @@ for (const n of sizes.filter((n) => n >= 100)) {
   const o = at('peer: @octokit/webhooks verify + JSON.parse', n)
   const fl = at('floor: querystring + HMAC + JSON.parse', n)
   targets.push([
-    `core N=${n} ≤ 1.25× @octokit/webhooks verify + parse`,
-    c / o <= 1.25,
+    `core N=${n} ≤ 1.6× @octokit/webhooks verify + parse`,
+    c / o <= 1.6,
     `${fmt(c / o, 2)}×`,
   ])
-  targets.push([`core N=${n} ≤ 0.5× the hand-written floor`, c / fl <= 0.5, `${fmt(c / fl, 2)}×`])
+  targets.push([`core N=${n} ≤ 0.6× the hand-written floor`, c / fl <= 0.6, `${fmt(c / fl, 2)}×`])
 }
-for (const f of ['express', 'koa', 'hono']) {
+for (const f of ['express', 'koa', 'hono', 'hono-web']) {
   if (httpSizes.includes(100)) {
     const r = median(http_(f, 'package', 100).rps) / median(http_(f, 'handwritten', 100).rps)
-    targets.push([`${f} N=100 ≥ 1.5× hand-written req/s`, r >= 1.5, `${fmt(r, 2)}×`])
+    targets.push([`${f} N=100 ≥ 1.4× hand-written req/s`, r >= 1.4, `${fmt(r, 2)}×`])
   }
   const r1 = median(http_(f, 'package', 1).rps) / median(http_(f, 'handwritten', 1).rps)
-  targets.push([`${f} N=1 ≥ 0.9× hand-written req/s`, r1 >= 0.9, `${fmt(r1, 2)}×`])
+  targets.push([`${f} N=1 ≥ 1.0× hand-written req/s`, r1 >= 1.0, `${fmt(r1, 2)}×`])
 }
 targets.push([
-  `peak RSS for a ${mem.n}-event batch ≤ 3× the body above idle`,
-  mem.growth <= 3 * mem.bodyBytes,
-  `${fmt(mem.growth / mem.bodyBytes, 2)}×`,
+  `live memory with a ${mem.n}-event batch in hand ≤ 1.3× Octokit verify + JSON.parse`,
+  mem.receiver <= 1.3 * mem.octokit,
+  `${fmt(mem.receiver / mem.octokit, 2)}×`,
 ])
 for (const n of sizes) {
   const w = at('core (Web Crypto)', n)

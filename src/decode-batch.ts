@@ -18,8 +18,14 @@ const encoder = new TextEncoder()
 // JSON's whitespace (RFC 8259 §2).
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d])
 
-function isBlank(bytes: Uint8Array): boolean {
-  for (const byte of bytes) if (!WS.has(byte)) return false
+function isBlank(value: Uint8Array | string): boolean {
+  // A loop, not a RegExp: V8 keeps a RegExp's last subject alive (RegExp.input), and this one
+  // is the whole batch.
+  if (typeof value === 'string') {
+    for (let i = 0; i < value.length; i++) if (!WS.has(value.charCodeAt(i))) return false
+    return true
+  }
+  for (const byte of value) if (!WS.has(byte)) return false
   return true
 }
 
@@ -72,23 +78,27 @@ function fromFields(fields: FormField[], field: string | undefined): Batch | und
   if (value === undefined) return undefined
   // Told from the bytes: nothing is copied or parsed before the signature is checked.
   if (isBlank(value) || isEmptyJsonArray(value)) return undefined
+  // In bytes, or UTF-16 units for a text value: a size bound, not an exact count.
   let bytes = 0
   for (const f of fields) bytes += f.nameBytes.length + f.value.length
   return {
     bytes,
     signed: (url) => formSignedParts(url, fields),
     // Parsed only after the signature is checked.
-    events: () => parseJson(utf8.decode(value), `the ${key} field`),
+    events: () =>
+      parseJson(typeof value === 'string' ? value : utf8.decode(value), `the ${key} field`),
   }
 }
 
 /** `[]` with any surrounding whitespace, found by a scan: no parse, no allocation. */
-function isEmptyJsonArray(body: Uint8Array): boolean {
+function isEmptyJsonArray(body: Uint8Array | string): boolean {
+  const at =
+    typeof body === 'string' ? (i: number) => body.charCodeAt(i) : (i: number) => body[i] as number
   let i = 0
-  const next = (byte: number) => {
-    while (i < body.length && WS.has(body[i] as number)) i++
-    if (byte === -1) return i === body.length
-    return body[i++] === byte
+  const next = (code: number) => {
+    while (i < body.length && WS.has(at(i))) i++
+    if (code === -1) return i === body.length
+    return at(i++) === code
   }
   return next(0x5b) && next(0x5d) && next(-1)
 }
@@ -154,7 +164,8 @@ function fieldsFromParsed(value: unknown, maxFields: number, hint: string): Form
         `the form field "${name}" was parsed into a ${typeof field}, so the signed text is lost; ${hint}`,
       )
     }
-    fields.push({ name, nameBytes: encoder.encode(name), value: encoder.encode(field) })
+    // A string from a parser is already the decoded text: signed as its UTF-8, no copy here.
+    fields.push({ name, nameBytes: encoder.encode(name), value: field })
   }
   return fields
 }

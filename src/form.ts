@@ -11,8 +11,11 @@ export interface FormField {
   readonly name: string
   /** The decoded name as UTF-8 bytes (what is signed). */
   readonly nameBytes: Uint8Array
-  /** The decoded value as bytes (what is signed). */
-  readonly value: Uint8Array
+  /**
+   * The decoded value (what is signed): bytes from this decoder, or the string a form parser
+   * (express.urlencoded()) left, signed as its UTF-8.
+   */
+  readonly value: Uint8Array | string
 }
 
 const AMP = 0x26
@@ -29,7 +32,6 @@ for (let i = 0; i < 6; i++) {
 }
 
 const utf8 = new TextDecoder()
-
 /** Decode `+` and `%XX` in `src[from, to)`. A malformed escape is kept literally, as browsers do. */
 export function percentDecode(src: Uint8Array, from: number, to: number): Uint8Array {
   let i = from
