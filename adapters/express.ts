@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express'
 import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
-import { nodeBody, nodeRequest, writeNodeResponse } from './node-http.js'
+import { nodeBody, nodeRequest, requestUrl, writeNodeResponse } from './node-http.js'
 
 /** What handlers get as context from the Express adapter. */
 export interface ExpressContext {
@@ -50,7 +50,7 @@ export function createExpressMiddleware(
   const receiver = createReceiver<ExpressContext>(options)
   const middleware = (async (req, res, next) => {
     try {
-      const request = nodeRequest(req, body(req), { req, res }, req.originalUrl)
+      const request = nodeRequest(req, body(req), { req, res }, requestUrl(req, req.originalUrl))
       writeNodeResponse(req, res, await receiver.handle(request))
     } catch (error) {
       next(error)

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa'
 import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
-import { closeIfUnread, nodeBody, nodeRequest } from './node-http.js'
+import { closeIfUnread, nodeBody, nodeRequest, requestUrl } from './node-http.js'
 
 export interface KoaOptions extends ReceiverOptions<Context> {
   /** Only answer this path; other requests go to the next middleware. Leave out under @koa/router. */
@@ -39,7 +39,9 @@ export function createKoaMiddleware(options: KoaOptions): KoaMiddleware {
   const receiver = createReceiver<Context>(rest)
   const middleware = (async (ctx, next) => {
     if (path !== undefined && ctx.path !== path) return next()
-    const response = await receiver.handle(nodeRequest(ctx.req, body(ctx), ctx, ctx.originalUrl))
+    const response = await receiver.handle(
+      nodeRequest(ctx.req, body(ctx), ctx, requestUrl(ctx.req, ctx.originalUrl)),
+    )
     // Body before status: Koa turns a null body (HEAD) into 204 unless the status comes after.
     ctx.body = response.body === '' ? null : response.body
     ctx.status = response.status

@@ -19,16 +19,16 @@ export function nodeBody(
   return new ParsedBody(parsed, hint, nestedHint)
 }
 
-/** The core's request for a Node request; `pathAndQuery` is the path as the app mounted it. */
+/** The core's request for a Node request; `url` defaults to the URL this server saw. */
 export function nodeRequest<C>(
   req: IncomingMessage,
   body: RequestBody,
   context: C,
-  pathAndQuery?: string,
+  url = requestUrl(req),
 ): WebhookRequest<C> {
   return {
     method: req.method ?? 'GET',
-    url: requestUrl(req, pathAndQuery),
+    url,
     headers: headerReader(req),
     body,
     context,
@@ -101,9 +101,7 @@ export function honoNodeRequest<
   // node-server's own rawBody (set when it already buffered the request).
   const raw = (incoming as { rawBody?: unknown }).rawBody
   const body = raw instanceof Uint8Array ? raw : nodeBody(incoming, undefined, hint)
-  const request = nodeRequest(incoming, body, c)
-  request.url = c.req.url
-  return { incoming, request }
+  return { incoming, request: nodeRequest(incoming, body, c, c.req.url) }
 }
 
 /** Headers to add when the request body was not read to its end (413, 408): close the connection, gracefully. */

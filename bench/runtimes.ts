@@ -3,7 +3,7 @@
 // time; ratios to Node 20 from this one run go to bench/RESULTS.md. Needs the runtimes of
 // runtimes/package.json (scripts/install-runtimes.sh) and a build.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,7 +60,6 @@ export default { async fetch(request) { return Response.json(await measure(core,
   )
   const mf = await startWorkerd(await bundleForWorkerd(entry))
   try {
-    const { readFileSync } = await import('node:fs')
     const res = await mf.dispatchFetch('http://bench/', {
       method: 'POST',
       body: readFileSync(file, 'utf8'),
@@ -69,7 +68,7 @@ export default { async fetch(request) { return Response.json(await measure(core,
     return (await res.json()) as Result
   } finally {
     await mf.dispose()
-    ;(await import('node:fs')).rmSync(entry, { force: true })
+    rmSync(entry, { force: true })
   }
 }
 

@@ -1,14 +1,13 @@
 // The README's quick starts, exactly as written: each is extracted, started with tsx (package
 // imports resolve to this source tree), and sent a signed batch of all seven event types, with
 // SENDCLEAN_WEBHOOK_KEY holding two keys as during a rotation.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { readmeBlocks } from '../scripts/readme-blocks.mjs'
-import { freePort } from '../scripts/run-example.js'
 import { HANDSHAKE_BODY } from '../src/index.js'
 import { postSeedBatch } from './support/fixtures.js'
+import { serveProcess } from './support/serve-process.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dir = fileURLToPath(new URL('./.readme/', import.meta.url))
@@ -23,41 +22,13 @@ const quickStart = (heading: string) => {
 mkdirSync(dir, { recursive: true })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-async function start(name: string, code: string) {
+function start(name: string, code: string) {
   const file = `${dir}${name}.ts`
   writeFileSync(file, code)
-  const port = await freePort()
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file], {
+  return serveProcess([process.execPath, '--import', 'tsx', file], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), SENDCLEAN_WEBHOOK_KEY: 'old-key,new-key' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { SENDCLEAN_WEBHOOK_KEY: 'old-key,new-key' },
   })
-  let output = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d
-  })
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d
-  })
-  const base = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    const up = await fetch(base + PATH).then(
-      (res) => res.status === 200,
-      () => false,
-    )
-    if (up) break
-    if (i > 200 || child.exitCode !== null) throw new Error(`${name} did not start: ${output}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return {
-    base,
-    output: () => output,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      }),
-  }
 }
 
 describe.each([

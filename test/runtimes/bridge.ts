@@ -36,24 +36,26 @@ export class Bridge {
         text += d
       })
       req.on('end', async () => {
-        const body = JSON.parse(text) as { id?: string; args?: unknown[]; console?: string[] }
-        if (body.console) {
-          console.error(...body.console)
-          res.end('{}')
-          return
-        }
-        const fn = this.#fns.get(body.id ?? '')
-        let answer: { value?: unknown; error?: string }
-        try {
-          if (!fn) throw new Error(`no function ${body.id}`)
-          answer = { value: (await fn(...(body.args ?? []).map(decode))) ?? null }
-        } catch (error) {
-          answer = { error: error instanceof Error ? error.message : String(error) }
-        }
         res.setHeader('content-type', 'application/json')
-        res.end(JSON.stringify(answer))
+        res.end(await this.#answer(text))
       })
     })
+  }
+
+  /** One call from a host: a function of the matrices' run here, or a log line printed here. */
+  async #answer(text: string): Promise<string> {
+    const body = JSON.parse(text) as { id?: string; args?: unknown[]; console?: string[] }
+    if (body.console) {
+      console.error(...body.console)
+      return '{}'
+    }
+    const fn = this.#fns.get(body.id ?? '')
+    try {
+      if (!fn) throw new Error(`no function ${body.id}`)
+      return JSON.stringify({ value: (await fn(...(body.args ?? []).map(decode))) ?? null })
+    } catch (error) {
+      return JSON.stringify({ error: error instanceof Error ? error.message : String(error) })
+    }
   }
 
   async start(): Promise<this> {
@@ -64,8 +66,9 @@ export class Bridge {
 
   /** Answer a host's call made through a Request (miniflare's outbound service). */
   async handle(request: Request): Promise<Response> {
-    const { port } = this.#server.address() as AddressInfo
-    return fetch(`http://127.0.0.1:${port}/call`, { method: 'POST', body: await request.text() })
+    return new Response(await this.#answer(await request.text()), {
+      headers: { 'content-type': 'application/json' },
+    })
   }
 
   close(): void {
