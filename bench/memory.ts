@@ -1,7 +1,7 @@
 // Live memory while one batch is in hand, for one side per fresh process:
 //   node --expose-gc --import tsx bench/memory.ts <receiver|octokit> <payload.json>
 // The payload (written by bench/run.ts before this process starts) is read first and stays in
-// the baseline. Each side is warmed up on a small batch, then: GC twice, baseline = heapUsed +
+// the baseline. Each side is warmed up on a small batch (one event of each type), then: GC twice, baseline = heapUsed +
 // arrayBuffers; handle the batch; inside the last event's handler (receiver) or with the parsed
 // array in hand (Octokit), GC twice again and sample. Prints {"side","bodyBytes","live"}.
 import { readFileSync } from 'node:fs'
@@ -32,9 +32,10 @@ const live = () => {
 let sample = 0
 if (side === 'receiver') {
   let seen = 0
+  let armed = false // only the measured batch samples
   const count = () => {
     seen++
-    if (seen % input.n === 0) sample = live() // the last event: the whole batch in hand
+    if (armed && seen === input.n) sample = live() // the last event: the whole batch in hand
   }
   const receiver = createReceiver<undefined>({
     keys: KEY,
@@ -51,12 +52,11 @@ if (side === 'receiver') {
     body: form,
     context: undefined,
   })
+  // Warm-up batches hold one event of each type, so the measured batch compiles no new code.
   const small = Buffer.from(input.small.form)
-  const warm = input.n
-  input.n = 1 // warm-up batches are one event; sample only on the real one
   for (let i = 0; i < 200; i++) await receiver.handle(request(small, input.small.signature))
-  input.n = warm
   seen = 0
+  armed = true
   const big = request(body, input.signature)
   const baseline = live()
   const res = await receiver.handle(big)

@@ -9,14 +9,10 @@ import { within } from './within.js'
 export type { Report }
 
 /**
- * Where a verified, validated batch goes: resolves once every event is handled (in process) or
- * safely taken (queue mode); a rejection means the batch is not acknowledged.
+ * Where a verified batch goes: validated, then resolves once every event is handled (in
+ * process) or safely taken (queue mode); a rejection means the batch is not acknowledged.
  */
-export type Deliver<C> = (
-  events: WebhookEvent[],
-  raw: readonly unknown[],
-  context: C,
-) => Promise<void>
+export type Deliver<C> = (raw: unknown[], context: C) => Promise<void>
 
 /**
  * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses
@@ -38,7 +34,16 @@ export function deliverer<C>(
   handlers: HandlerRegistry<C>,
   report: Report<C>,
 ): Deliver<C> {
-  return config.queue ? queued(config, report) : inProcess(config, handlers, report)
+  if (config.queue) return queued(config, report)
+  const runBatch = inProcess(config, handlers, report)
+  return (raw, context) => {
+    const events = parseBatch(raw, config.strict)
+    // Validation copied every event, so the parsed originals are garbage unless something
+    // still points at this array, and the frames below this one do until the batch is done.
+    // Emptying it means a batch in hand costs one copy of its events, not two.
+    raw.length = 0
+    return runBatch(events, context)
+  }
 }
 
 /**
@@ -48,7 +53,8 @@ export function deliverer<C>(
 function queued<C>(config: Config<C>, report: Report<C>): Deliver<C> {
   const queue = config.queue
   if (!queue) throw new Error('unreachable: queued() without a queue')
-  return async (events, raw, context) => {
+  return async (raw, context) => {
+    const events = parseBatch(raw, config.strict)
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as WebhookEvent
       if (event.event === 'invalid') await report(invalidEventError(event, i), context)

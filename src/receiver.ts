@@ -1,4 +1,4 @@
-import { type Deliver, deliverer, parseBatch } from './dispatch.js'
+import { type Deliver, deliverer } from './dispatch.js'
 import { configurationError, WebhookError } from './errors.js'
 import { canonicalJson } from './event-identity.js'
 import type { InvalidEvent } from './events.js'
@@ -111,7 +111,7 @@ export class Receiver<C = unknown> {
     }
     const raw = await verifiedBatch(config, request)
     if (!raw) return handshake()
-    await this.#deliver(parseBatch(raw, config.strict), raw, request.context)
+    await this.#deliver(raw, request.context)
     return accepted()
   }
 }

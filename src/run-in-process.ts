@@ -163,7 +163,7 @@ async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void>
  * event was handled, skipped on purpose, or already done; otherwise rejects.
  */
 export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, report: Report<C>) {
-  return (events: WebhookEvent[], _raw: readonly unknown[], context: C): Promise<void> => {
+  return (events: WebhookEvent[], context: C): Promise<void> => {
     const batch: BatchRun<C> = {
       config,
       handlers,
