@@ -19,6 +19,11 @@ export default defineConfig([
     splitting: true,
     target: 'node20',
     external: ['express', 'koa', 'hono', 'zod', 'bullmq'],
+    // The emulator finds its console files from import.meta.url, which the CJS build shims.
+    shims: true,
+    // The emulator's web console is served from files next to the bundle (dist/console/).
+    onSuccess:
+      'mkdir -p dist/console && cp emulator/console/index.html emulator/console/app.js dist/console/',
   },
   {
     entry: { cli: 'bin/cli.ts' },

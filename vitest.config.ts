@@ -6,6 +6,8 @@ export default defineConfig({
     // The runtime matrix has its own command and config (npm run test:runtimes).
     exclude: ['test/runtimes/**', 'node_modules/**'],
     globalSetup: ['test/support/redis-setup.ts'],
+    // Polls wait on real servers and a real browser on a busy 2-core machine.
+    expect: { poll: { timeout: 10_000 } },
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     // `npm test` runs with coverage, so these hold in CI. Set a little under what the suite
     // reaches today (lines 97.2, statements 95.6, functions 96.8, branches 89.9): a change that

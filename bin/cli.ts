@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startEmulator } from '../emulator/index.js'
+import { wantsColour } from '../emulator/live-log.js'
 import { SAMPLE_TYPES, sampleEvent } from '../emulator/samples.js'
 import {
   DEFAULT_EVENTS_FIELD,
@@ -13,6 +14,7 @@ import {
   verifyWebhook,
 } from '../src/index.js'
 import { timingSafeEqualString } from '../src/timing-safe-equal.js'
+import { triggerOnEmulator } from './follow.js'
 
 const USAGE = {
   emulator: `  emulator                 run a local SendClean (management API + signed deliveries)
@@ -20,10 +22,17 @@ const USAGE = {
       --owner-id ID        default $SENDCLEAN_OWNER_ID or "local-owner"
       --token TOKEN        default $SENDCLEAN_TOKEN or "local-token"
       --data-file FILE     keep webhooks and keys in FILE, default $SENDCLEAN_DATA_FILE
+      --attempts N         delivery attempts per batch, the first included (default 5)
+      --retry-delay-ms N   base of the backoff between attempts (default 1000)
+      --quiet              no live log (one line per API call, handshake and attempt)
+    The web console is at the emulator's address.
 `,
-  trigger: `  trigger <event...>       POST signed sample batches to a receiver, print each answer
-      --url URL            the receiver's URL, as registered (required)
-      --key KEY            the webhook key (required; default $SENDCLEAN_WEBHOOK_KEY)
+  trigger: `  trigger <event...>       deliver signed sample batches and print each answer
+      --emulator URL       a running emulator signs, delivers and retries to its webhooks;
+                           each attempt is printed as it happens
+      --webhook ID         with --emulator: only this webhook
+      --url URL            without --emulator: POST to this receiver URL, as registered
+      --key KEY            with --url: the webhook key (default $SENDCLEAN_WEBHOOK_KEY)
       --count N            events of each type (default 1)
       --batch N            events per POST (default 100)
       --field NAME         events field (default ${DEFAULT_EVENTS_FIELD})
@@ -93,6 +102,11 @@ async function main(argv: string[]): Promise<number> {
       'body-file': { type: 'string' },
       'headers-file': { type: 'string' },
       json: { type: 'boolean' },
+      emulator: { type: 'string' },
+      webhook: { type: 'string' },
+      quiet: { type: 'boolean' },
+      attempts: { type: 'string' },
+      'retry-delay-ms': { type: 'string' },
     },
   })
   const env = process.env
@@ -104,9 +118,12 @@ async function main(argv: string[]): Promise<number> {
         ownerId: values['owner-id'] ?? env.SENDCLEAN_OWNER_ID ?? 'local-owner',
         token: values.token ?? env.SENDCLEAN_TOKEN ?? 'local-token',
         dataFile: values['data-file'] ?? env.SENDCLEAN_DATA_FILE,
+        attempts: count(values.attempts, 'attempts', 5),
+        retryDelayMs: count(values['retry-delay-ms'], 'retry-delay-ms', 1000),
+        log: !values.quiet,
       })
       process.stdout.write(
-        `emulator: listening on ${emulator.url} (client baseUrl; POST /emulator/trigger to deliver)\n`,
+        `emulator: listening on ${emulator.url} (the client's baseUrl)\nemulator: web console at ${emulator.url}/\nemulator: deliver with "sendclean-webhooks trigger --emulator ${emulator.url} <event...>"\n`,
       )
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve)
@@ -116,14 +133,26 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'trigger': {
-      const url = need(values.url, 'url')
-      const key = need(values.key?.[0] ?? env.SENDCLEAN_WEBHOOK_KEY, 'key')
       const types = positionals.length ? positionals : [...SAMPLE_TYPES]
       const bad = types.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
       if (bad)
         throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
       const n = count(values.count, 'count', 1)
       const size = count(values.batch, 'batch', 100)
+      if (values.emulator !== undefined) {
+        if (values.url !== undefined || values.key !== undefined)
+          throw new UsageError('--emulator delivers to its own webhooks: drop --url and --key')
+        return triggerOnEmulator(
+          need(values.emulator, 'emulator'),
+          { events: types, count: n, batch: size, webhookId: values.webhook },
+          (line) => process.stdout.write(`${line}\n`),
+          (line) => process.stderr.write(`sendclean-webhooks: ${line}\n`),
+          wantsColour(process.stdout, env),
+        )
+      }
+      if (values.webhook !== undefined) throw new UsageError('--webhook needs --emulator')
+      const url = need(values.url, 'url')
+      const key = need(values.key?.[0] ?? env.SENDCLEAN_WEBHOOK_KEY, 'key')
       const events = types.flatMap((type) =>
         Array.from({ length: n }, () => sampleEvent(type as EventName)),
       )

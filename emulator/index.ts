@@ -1,12 +1,17 @@
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { EVENT_NAMES, type EventName, parseEvent } from '../src/index.js'
+import { Bus, type Delivery, type Listener } from './bus.js'
 import { createDelivery, requester, type TriggerInput } from './delivery.js'
+import { formatEvent, wantsColour } from './live-log.js'
+import { sampleEvent } from './samples.js'
 import { createSettingsApi } from './settings.js'
 import { ApiError, openStore } from './store.js'
 
 /**
  * A local stand-in for SendClean's webhook side: the six `/settings/*` calls, the handshake on
- * add/edit, a key per webhook, and signed, retried deliveries triggered over HTTP.
+ * add/edit, a key per webhook, signed and retried deliveries, a live log and a web console.
  */
 
 export interface EmulatorOptions {
@@ -23,6 +28,23 @@ export interface EmulatorOptions {
   retryDelayMs?: number
   /** Per request to a receiver. Default 10 s. */
   timeoutMs?: number
+  /**
+   * The live log: one line per API call, handshake and delivery attempt. `true` writes to
+   * stdout (coloured on a TTY unless NO_COLOR is set); a function gets each line. Default off.
+   */
+  log?: boolean | ((line: string) => void)
+}
+
+/** Methods of the settings API that change the webhook list. */
+const CHANGES = new Set(['addWebhook', 'editWebhook', 'keyResetWebhook', 'deleteWebhook'])
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -36,11 +58,20 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed
 }
 
+async function readInput(req: IncomingMessage): Promise<Record<string, unknown>> {
+  try {
+    return await readJson(req)
+  } catch {
+    throw new HttpError(400, 'the body must be a JSON object')
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
   })
   res.end(text)
 }
@@ -50,6 +81,33 @@ function sendError(res: ServerResponse, status: number, name: ApiError['kind'], 
   send(res, status, { status: 'error', code: -1, name, message })
 }
 
+/** The console's files, read once; served from `./console/` next to this module. */
+function consoleFiles() {
+  const dir = new URL('./console/', import.meta.url)
+  const read = (name: string) => {
+    try {
+      return readFileSync(new URL(name, dir), 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+  return { html: read('index.html'), script: read('app.js') }
+}
+
+/**
+ * A request from a page on another origin (a browser's `Origin` header that is not this
+ * server): refused, so a web page cannot drive the emulator through the developer's browser.
+ */
+function crossSite(req: IncomingMessage): boolean {
+  const origin = req.headers.origin
+  if (origin === undefined) return false
+  try {
+    return new URL(origin).host !== req.headers.host
+  } catch {
+    return true
+  }
+}
+
 /** Start the emulator. Resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions) {
   const attempts = options.attempts ?? 5
@@ -57,17 +115,195 @@ export async function startEmulator(options: EmulatorOptions) {
   const timeoutMs = options.timeoutMs ?? 10_000
   const store = openStore(options.dataFile)
   const { webhooks, logs } = store
+  const bus = new Bus()
   const request = requester(timeoutMs)
-  const api = createSettingsApi(store, request)
-  const trigger = createDelivery(store, request, { attempts, retryDelayMs })
+  const api = createSettingsApi(store, request, bus)
+  const engine = createDelivery(store, request, bus, { attempts, retryDelayMs })
+  const files = consoleFiles()
+  const streams = new Set<ServerResponse>()
+
+  if (options.log) {
+    const write =
+      typeof options.log === 'function'
+        ? options.log
+        : (line: string) => process.stdout.write(`${line}\n`)
+    const colour =
+      typeof options.log === 'function' ? false : wantsColour(process.stdout, process.env)
+    bus.on((event) => {
+      const line = formatEvent(event, colour)
+      if (line !== undefined) write(line)
+    })
+  }
+
+  /** Run a settings method, with its line in the live log; a change updates the console. */
+  async function call(method: string, params: Record<string, unknown>) {
+    const handler = api[method]
+    if (!handler) throw new HttpError(404, `unknown method ${method}`)
+    const start = performance.now()
+    const time = new Date().toISOString()
+    const ms = () => Math.round(performance.now() - start)
+    try {
+      const result = await handler(params)
+      bus.emit({
+        type: 'api',
+        time,
+        method,
+        ok: true,
+        message: String(result.message ?? 'ok'),
+        ms: ms(),
+      })
+      if (CHANGES.has(method)) bus.emit({ type: 'webhooks' })
+      return result
+    } catch (error) {
+      const message = (error as Error).message
+      bus.emit({ type: 'api', time, method, ok: false, message, ms: ms() })
+      throw error
+    }
+  }
+
+  /** Deliveries started by a trigger or replay: answered at once, or after every attempt with `wait`. */
+  async function answerDeliveries(
+    res: ServerResponse,
+    started: { deliveries: Delivery[]; done: Promise<unknown[]> },
+    wait: boolean,
+  ) {
+    if (wait) return send(res, 200, { deliveries: await started.done })
+    started.done.catch(() => {})
+    send(res, 202, {
+      deliveries: started.deliveries.map(({ id, webhookId, url, types, state }) => ({
+        id,
+        webhookId,
+        url,
+        types,
+        state,
+      })),
+    })
+  }
+
+  function openStream(req: IncomingMessage, res: ServerResponse) {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    })
+    res.write('retry: 1000\n\nevent: hello\ndata: {}\n\n')
+    streams.add(res)
+    const off = bus.on((event) => {
+      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
+    })
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000)
+    req.on('close', () => {
+      off()
+      clearInterval(ping)
+      streams.delete(res)
+    })
+  }
+
+  /** The emulator's own endpoints (JSON errors with HTTP statuses), or false when none matched. */
+  async function emulatorRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ) {
+    const method = req.method ?? 'GET'
+    if (method !== 'GET' && method !== 'HEAD' && crossSite(req)) {
+      throw new HttpError(403, 'requests from other origins are refused')
+    }
+    if (path === '/emulator/trigger' && method === 'POST') {
+      const input = await readInput(req)
+      const started = await engine.start(input as TriggerInput)
+      return answerDeliveries(res, started, input.wait === true || query.get('wait') === '1')
+    }
+    if (path === '/emulator/stream' && method === 'GET') return openStream(req, res)
+    if (path === '/emulator/webhooks' && method === 'GET') {
+      return send(res, 200, { webhooks: [...webhooks.values()] })
+    }
+    if (path === '/emulator/webhooks' && method === 'POST') {
+      const input = await readInput(req)
+      await call('addWebhook', input)
+      const added = [...webhooks.values()].at(-1)
+      return send(res, 201, { webhook: added })
+    }
+    if (path === '/emulator/deliveries' && method === 'GET') {
+      const webhook = query.get('webhook')
+      const list = engine.list().filter((d) => !webhook || d.webhookId === webhook)
+      return send(res, 200, { deliveries: list })
+    }
+    if (path === '/emulator/event-types' && method === 'GET') {
+      return send(res, 200, { types: EVENT_NAMES })
+    }
+    const sample = /^\/emulator\/samples\/([a-z_]+)$/.exec(path)
+    if (sample && method === 'GET') {
+      const type = sample[1] as string
+      if (!(EVENT_NAMES as readonly string[]).includes(type)) {
+        throw new HttpError(
+          404,
+          `unknown event type "${type}"; expected one of ${EVENT_NAMES.join(', ')}`,
+        )
+      }
+      return send(res, 200, { event: sampleEvent(type as EventName) })
+    }
+    if (path === '/emulator/validate' && method === 'POST') {
+      const { event } = await readInput(req)
+      const parsed = parseEvent(event)
+      if (parsed.event === 'invalid') return send(res, 200, { valid: false, issues: parsed.issues })
+      if (parsed.event === 'unknown') {
+        return send(res, 200, {
+          valid: false,
+          issues: [{ path: ['event'], message: `"${parsed.type}" is not a documented event type` }],
+        })
+      }
+      return send(res, 200, { valid: true, issues: [] })
+    }
+    const delivery = /^\/emulator\/deliveries\/([^/]+)(\/replay)?$/.exec(path)
+    if (delivery) {
+      const id = delivery[1] as string
+      if (delivery[2] && method === 'POST') {
+        const input = await readInput(req)
+        return answerDeliveries(res, await engine.replay(id), input.wait === true)
+      }
+      if (!delivery[2] && method === 'GET') {
+        const found = engine.get(id)
+        if (!found) throw new HttpError(404, `no delivery with id "${id}"`)
+        return send(res, 200, { delivery: found })
+      }
+    }
+    const hook = /^\/emulator\/webhooks\/([^/]+)(\/log|\/reset-key)?$/.exec(path)
+    if (hook) {
+      const id = hook[1] as string
+      const webhook = webhooks.get(id)
+      if (!webhook) throw new HttpError(404, `no webhook with id "${id}"`)
+      if (hook[2] === '/log' && method === 'GET') {
+        if (webhook.store_log !== 'Enable')
+          return send(res, 409, { error: 'store_log is Disable for this webhook' })
+        return send(res, 200, { log: logs.get(webhook.webhook_id) ?? [] })
+      }
+      if (hook[2] === '/reset-key' && method === 'POST') {
+        const { key } = await call('keyResetWebhook', { webhook_id: id })
+        return send(res, 200, { webhook: webhooks.get(id), key })
+      }
+      if (!hook[2] && method === 'GET') return send(res, 200, { webhook })
+      if (!hook[2] && method === 'PATCH') {
+        const input = await readInput(req)
+        await call('editWebhook', { url: webhook.url, ...input, webhook_id: id })
+        return send(res, 200, { webhook: webhooks.get(id) })
+      }
+      if (!hook[2] && method === 'DELETE') {
+        await call('deleteWebhook', { webhook_id: id })
+        return send(res, 200, { deleted: id })
+      }
+    }
+    return false
+  }
 
   const server = createServer(async (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://localhost')
     try {
       const settings = /\/settings\/([A-Za-z]+)$/.exec(pathname)
       if (settings && req.method === 'POST') {
-        const handler = api[settings[1] as string]
-        if (!handler) return sendError(res, 404, 'GeneralError', 'Unknown method')
+        const method = settings[1] as string
+        if (!api[method]) return sendError(res, 404, 'GeneralError', 'Unknown method')
         let params: Record<string, unknown>
         try {
           params = await readJson(req)
@@ -75,21 +311,43 @@ export async function startEmulator(options: EmulatorOptions) {
           return sendError(res, 200, 'ValidationError', 'Invalid JSON')
         }
         if (params.owner_id !== options.ownerId || params.token !== options.token) {
+          bus.emit({
+            type: 'api',
+            time: new Date().toISOString(),
+            method,
+            ok: false,
+            message: 'Token MissMatch',
+            ms: 0,
+          })
           throw new ApiError('AuthenticationError', 'Token MissMatch')
         }
-        return send(res, 200, { status: 'success', ...(await handler(params)) })
+        return send(res, 200, { status: 'success', ...(await call(method, params)) })
       }
-      if (pathname === '/emulator/trigger' && req.method === 'POST') {
-        const input = (await readJson(req)) as TriggerInput
-        return send(res, 200, { deliveries: await trigger(input) })
+      if (pathname.startsWith('/emulator/')) {
+        try {
+          if ((await emulatorRoute(req, res, pathname, searchParams)) !== false) return
+          return send(res, 404, { error: 'not found' })
+        } catch (error) {
+          if (error instanceof HttpError) return send(res, error.status, { error: error.message })
+          if (error instanceof ApiError) {
+            return send(res, error.kind === 'NotFound' ? 404 : 400, { error: error.message })
+          }
+          throw error
+        }
       }
-      const log = /^\/emulator\/webhooks\/([^/]+)\/log$/.exec(pathname)
-      if (log && req.method === 'GET') {
-        const webhook = webhooks.get(log[1] as string)
-        if (!webhook) return send(res, 404, { error: 'no such webhook' })
-        if (webhook.store_log !== 'Enable')
-          return send(res, 409, { error: 'store_log is Disable for this webhook' })
-        return send(res, 200, { log: logs.get(webhook.webhook_id) ?? [] })
+      if ((pathname === '/' || pathname === '/index.html') && req.method === 'GET' && files.html) {
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+        })
+        return res.end(files.html)
+      }
+      if (pathname === '/console/app.js' && req.method === 'GET' && files.script) {
+        res.writeHead(200, {
+          'content-type': 'text/javascript; charset=utf-8',
+          'cache-control': 'no-store',
+        })
+        return res.end(files.script)
       }
       send(res, 404, { error: 'not found' })
     } catch (error) {
@@ -104,14 +362,18 @@ export async function startEmulator(options: EmulatorOptions) {
   const { port } = server.address() as AddressInfo
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`
   return {
-    /** Base URL of the emulator; the client's `baseUrl`. */
+    /** Base URL of the emulator; the client's `baseUrl`, and the web console at `/`. */
     url,
     port,
-    trigger,
+    /** Deliver and wait for every result (after retries). */
+    trigger: engine.trigger,
+    /** Every event inside the emulator (API calls, handshakes, deliveries, attempts). */
+    on: (listener: Listener) => bus.on(listener),
     /** A webhook's current key (as `listWebhook` shows it). */
     keyOf: (webhookId: string) => webhooks.get(webhookId)?.key,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const stream of streams) stream.end()
         server.closeAllConnections()
         server.close(() => resolve())
       }),
@@ -119,6 +381,8 @@ export async function startEmulator(options: EmulatorOptions) {
 }
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>
+export type { Attempt, Delivery, EmulatorEvent } from './bus.js'
 export { subscribes, type TriggerInput } from './delivery.js'
+export { formatEvent } from './live-log.js'
 export { messageId, SAMPLE_TYPES, sampleEvent } from './samples.js'
 export type { DeliveryLogEntry, DeliveryResult } from './store.js'

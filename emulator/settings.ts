@@ -1,6 +1,14 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { EVENT_NAMES, HANDSHAKE_BODY, signDelivery } from '../src/index.js'
-import { ApiError, nowSeconds, type Requester, type Store, type StoredWebhook } from './store.js'
+import type { Bus } from './bus.js'
+import {
+  ApiError,
+  causeOf,
+  nowSeconds,
+  type Requester,
+  type Store,
+  type StoredWebhook,
+} from './store.js'
 
 type Params = Record<string, unknown>
 export type SettingsApi = Record<string, (params: Params) => Promise<Record<string, unknown>>>
@@ -39,24 +47,37 @@ function storeLog(value: unknown, fallback: 'Enable' | 'Disable'): 'Enable' | 'D
 const newKey = () => randomBytes(16).toString('base64url').slice(0, 22)
 
 /** The six `/settings/*` calls, on the store. */
-export function createSettingsApi(store: Store, request: Requester): SettingsApi {
+export function createSettingsApi(store: Store, request: Requester, bus: Bus): SettingsApi {
   const { webhooks } = store
 
   /** SendClean's check on add/edit: the URL must answer exactly the handshake body. */
   async function handshake(url: string): Promise<void> {
+    const start = performance.now()
+    const done = (ok: boolean, detail: string) =>
+      bus.emit({
+        type: 'handshake',
+        time: new Date().toISOString(),
+        url,
+        ok,
+        detail,
+        ms: Math.round(performance.now() - start),
+      })
     let seen = ''
     try {
       const get = await request(url, { method: 'GET' })
-      if (get.status >= 200 && get.status < 300 && get.text === HANDSHAKE_BODY) return
       seen = `GET answered ${get.status}`
+      if (get.status >= 200 && get.status < 300 && get.text === HANDSHAKE_BODY)
+        return done(true, seen)
       // Like Mandrill, fall back to a POST of an empty batch signed with a placeholder key.
       const empty = await signDelivery({ key: 'placeholder-key', url, events: [] })
       const post = await request(url, { method: 'POST', ...empty })
-      if (post.status >= 200 && post.status < 300 && post.text === HANDSHAKE_BODY) return
+      if (post.status >= 200 && post.status < 300 && post.text === HANDSHAKE_BODY)
+        return done(true, `${seen}, POST answered ${post.status}`)
       seen += `, POST answered ${post.status} ${JSON.stringify(post.text.slice(0, 60))}`
     } catch (error) {
-      seen += `${seen ? ', ' : ''}${(error as Error).message}`
+      seen += `${seen ? ', ' : ''}${causeOf(error)}`
     }
+    done(false, seen)
     throw new ApiError(
       'ValidationError',
       `url must always respond 'God bless you, SendClean' (${seen})`,

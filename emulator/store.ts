@@ -13,15 +13,20 @@ export interface StoredWebhook {
   total_event: number
 }
 
-/** One POST to a receiver, after its retries. */
+/** One batch to one webhook, after its retries. */
 export interface DeliveryResult {
+  /** The delivery's id (`GET /emulator/deliveries/<id>`). */
+  id: string
   webhookId: string
   url: string
   events: number
   status: number | null
   attempts: number
   ok: boolean
+  /** Why the last attempt got no status (connection refused, timeout). */
   error?: string
+  /** The receiver's answer to a refused last attempt (cut to 2,000 characters). */
+  answer?: string
 }
 
 /** A delivery as the log keeps it (webhooks with `store_log: Enable`). */
@@ -58,7 +63,8 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000)
 /** An answer in SendClean's error envelope (`status: "error"`, HTTP 200). */
 export class ApiError extends Error {
   constructor(
-    readonly kind: 'ValidationError' | 'GeneralError' | 'AuthenticationError',
+    /** SendClean's error names; `NotFound` is the emulator's own (404 on its endpoints). */
+    readonly kind: 'ValidationError' | 'GeneralError' | 'AuthenticationError' | 'NotFound',
     message: string,
   ) {
     super(message)
@@ -70,3 +76,9 @@ export type Requester = (
   url: string,
   init: RequestInit,
 ) => Promise<{ status: number; text: string }>
+
+/** Why a fetch failed, in a word where Node gives one (`ECONNREFUSED`), else its message. */
+export function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause
+  return cause?.code ?? cause?.message ?? (error as Error).message
+}

@@ -4,6 +4,8 @@
 //  3. deploy each webhook's key (restart the example with it), trigger one event of each type;
 //  4. rotate the keys: SendClean signs with the new key at once, the first delivery is refused
 //     and retried, the receivers are redeployed with new + old key, and the retry lands.
+// The emulator's web console shows it all; `npm run demo -- --keep` leaves the emulator and the
+// examples running afterwards, to browse and send more from the console (Ctrl-C to stop).
 import { startEmulator } from '../emulator/index.js'
 import { createClient } from '../src/client.js'
 import { type RunningExample, startExample } from './run-example.js'
@@ -14,6 +16,7 @@ const TOKEN = 'demo-token'
 const FRAMEWORKS = ['express', 'koa', 'hono'] as const
 type Framework = (typeof FRAMEWORKS)[number]
 
+const keep = process.argv.includes('--keep')
 const step = (text: string) => console.log(`• ${text}`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -59,6 +62,9 @@ async function showHandled(expected: number): Promise<void> {
 let failed = false
 try {
   step(`emulator: SendClean's webhook API on ${sendclean.url}`)
+  step(
+    `emulator: web console at ${sendclean.url}/${keep ? '' : ' (add --keep to browse it after the demo)'}`,
+  )
   for (const framework of FRAMEWORKS) {
     await deploy(framework, [])
     step(`${framework}: example listening on ${running.get(framework)?.base}${PATH}, no key yet`)
@@ -130,8 +136,16 @@ try {
 } catch (error) {
   failed = true
   console.error(`demo failed: ${(error as Error).message}`)
-} finally {
-  await Promise.all([...running.values()].map((example) => example.stop()))
-  await sendclean.close()
 }
+if (keep && !failed) {
+  step(
+    `kept running: open ${sendclean.url}/ to browse the deliveries and send more (Ctrl-C to stop)`,
+  )
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+}
+await Promise.all([...running.values()].map((example) => example.stop()))
+await sendclean.close()
 process.exit(failed ? 1 : 0)

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createNodeHandler } from '../adapters/node.js'
 import { freePort } from '../scripts/run-example.js'
 import { createClient } from '../src/client.js'
 import { FIELD, formDelivery, KEY, URL_REGISTERED } from './support/fixtures.js'
@@ -206,5 +207,110 @@ describe('sendclean-webhooks CLI', { timeout: 20_000 }, () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
+  })
+})
+
+describe('trigger --emulator: a running emulator delivers, the CLI follows', {
+  timeout: 30_000,
+}, () => {
+  it('prints each attempt as it happens and exits by the final outcome', async () => {
+    // A receiver whose key the test controls.
+    let key = ''
+    const server = createServer(
+      createNodeHandler({ keys: () => key, path: '/hook', on: { '*': () => {} } }),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
+
+    const port = await freePort()
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bin/cli.ts',
+        'emulator',
+        '--port',
+        String(port),
+        '--token',
+        't',
+        '--attempts',
+        '2',
+        '--retry-delay-ms',
+        '50',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let log = ''
+    child.stdout.on('data', (d: Buffer) => {
+      log += d.toString()
+    })
+    try {
+      while (!log.includes('web console at')) await new Promise((r) => setTimeout(r, 20))
+      const emulator = `http://127.0.0.1:${port}`
+      expect(log).toContain(`emulator: web console at ${emulator}/`)
+      const client = createClient({ ownerId: 'local-owner', token: 't', baseUrl: emulator })
+      await client.addWebhook({ url: hook })
+      const [webhook] = await client.listWebhooks()
+      key = webhook!.key
+
+      const ok = await cli('trigger', 'click', 'spam', '--emulator', emulator)
+      expect(ok.code).toBe(0)
+      const lines = ok.stdout.trim().split('\n')
+      expect(lines[0]).toMatch(
+        new RegExp(`^d1: 2 event\\(s\\) to webhook ${webhook!.webhookId} \\(${hook}\\)$`),
+      )
+      expect(lines[1]).toMatch(
+        / deliver {3}d1 webhook \d+ click spam \(2\) attempt 1\/2 → 200 \d+ ms$/,
+      )
+      expect(lines.at(-1)).toBe('1 delivery accepted')
+      expect(ok.stdout).not.toContain('\u001b[') // not a TTY
+
+      key = 'rotated-elsewhere'
+      const refused = await cli(
+        'trigger',
+        'open',
+        '--emulator',
+        emulator,
+        '--webhook',
+        webhook!.webhookId,
+      )
+      expect(refused.code).toBe(1)
+      const attempts = refused.stdout.trim().split('\n').slice(1, 3)
+      expect(attempts[0]).toMatch(
+        /attempt 1\/2 → 401 \d+ ms ".*signature does not match.*" \(will retry\)$/,
+      )
+      expect(attempts[1]).toMatch(/attempt 2\/2 → 401 \d+ ms ".*" gave up$/)
+      expect(refused.stdout.trim().split('\n').at(-1)).toBe(
+        '1 of 1 deliveries failed after their retries',
+      )
+
+      const unknown = await cli('trigger', 'send', '--emulator', emulator, '--webhook', 'nope')
+      expect(unknown).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('no webhook with id "nope"'),
+      })
+      const typo = await cli('trigger', 'bounce', '--emulator', emulator)
+      expect(typo).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('unknown event type "bounce"'),
+      })
+      const mixed = await cli('trigger', 'send', '--emulator', emulator, '--url', hook)
+      expect(mixed.code).toBe(2)
+
+      // The emulator's own live log saw the API calls and every attempt.
+      expect(log).toMatch(/api {7}addWebhook → success Webhook Added/)
+      expect(log).toMatch(/d2 webhook \d+ open \(1\) attempt 2\/2 → 401 .* gave up/)
+    } finally {
+      const exited = new Promise((resolve) => child.on('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+      server.close()
+    }
+    const gone = await cli('trigger', 'send', '--emulator', `http://127.0.0.1:${port}`)
+    expect(gone).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('could not reach the emulator'),
+    })
   })
 })

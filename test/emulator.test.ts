@@ -13,6 +13,7 @@ import { createExpressMiddleware } from '../adapters/express.js'
 import { createHonoHandler } from '../adapters/hono.js'
 import { createKoaMiddleware } from '../adapters/koa.js'
 import { type Emulator, startEmulator, subscribes } from '../emulator/index.js'
+import { freePort } from '../scripts/run-example.js'
 import { createClient } from '../src/client.js'
 import { HANDSHAKE_BODY, type WebhookEvent } from '../src/index.js'
 
@@ -230,9 +231,209 @@ describe('emulator', () => {
     const payload = [{ event: 'send', _id: 'm1', smtp_name: 's', x_unique_id: '', ts: 1, msg: {} }]
     const res = await fetch(`${sendclean.url}/emulator/trigger`, {
       method: 'POST',
-      body: JSON.stringify({ payload }),
+      body: JSON.stringify({ payload, wait: true }),
     })
     expect((await res.json()).deliveries).toMatchObject([{ status: 200, events: 1 }])
     expect(seen).toMatchObject([{ _id: 'm1', event: 'send' }])
+  })
+})
+
+describe('the development loop: live log, followed triggers, console endpoints', () => {
+  /** A receiver whose key the test controls, registered with the emulator. */
+  async function registered(options: Partial<Parameters<typeof startEmulator>[0]> = {}) {
+    const lines: string[] = []
+    const sendclean = await emulator({ log: (line) => lines.push(line), ...options })
+    const seen: WebhookEvent[] = []
+    const state = { key: '' }
+    const url = `${await listen(frameworks.express!(() => state.key, seen))}/hook`
+    const client = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: sendclean.url })
+    await client.addWebhook({ url, storeLog: true })
+    const [hook] = await client.listWebhooks()
+    state.key = hook!.key
+    return { sendclean, lines, seen, state, url, id: hook!.webhookId, client }
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: the assertions below check these answers' shape
+  const json = (res: Response) => res.json() as Promise<Record<string, any>>
+  const post = (url: string, body: unknown) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+
+  it('logs one plain line per API call, handshake and attempt, with the reason of a refusal', async () => {
+    const { sendclean, lines, state, url } = await registered({ attempts: 2 })
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} handshake http:\/\/127\.0\.0\.1:\d+\/hook → ok \(GET answered 200\) \d+ ms$/,
+    )
+    expect(lines[1]).toMatch(/ api {7}addWebhook → success Webhook Added \d+ ms$/)
+    expect(lines[2]).toMatch(/ api {7}listWebhook → success ok \d+ ms$/)
+    expect(url).toBeTruthy()
+
+    await sendclean.trigger({ events: ['click', 'click', 'spam'] })
+    expect(lines.at(-1)).toMatch(
+      / deliver {3}d1 webhook \d+ click×2 spam \(3\) attempt 1\/2 → 200 \d+ ms$/,
+    )
+
+    state.key = 'not-the-key'
+    const [result] = await sendclean.trigger({ events: ['open'] })
+    expect(result).toMatchObject({ ok: false, status: 401, attempts: 2 })
+    expect(result?.answer).toContain('signature does not match')
+    const [first, last] = lines.slice(-2)
+    expect(first).toMatch(
+      / d2 webhook \d+ open \(1\) attempt 1\/2 → 401 \d+ ms ".*signature does not match.*" \(will retry\)$/,
+    )
+    expect(last).toMatch(/ attempt 2\/2 → 401 \d+ ms ".*" gave up$/)
+    // Not a TTY (a function here): no escape codes.
+    expect(lines.join('')).not.toContain('\u001b[')
+
+    await expect(
+      createClient({ ownerId: OWNER, token: 'wrong', baseUrl: sendclean.url }).listWebhooks(),
+    ).rejects.toThrow()
+    expect(lines.at(-1)).toMatch(/ api {7}listWebhook → error Token MissMatch 0 ms$/)
+  })
+
+  it('colours the live log on request only, and honours NO_COLOR', async () => {
+    const { formatEvent } = await import('../emulator/index.js')
+    const { wantsColour } = await import('../emulator/live-log.js')
+    const event = {
+      type: 'handshake',
+      time: new Date().toISOString(),
+      url: 'http://x',
+      ok: false,
+      detail: 'GET answered 404',
+      ms: 3,
+    } as const
+    expect(formatEvent(event, true)).toContain('\u001b[31mrefused\u001b[0m')
+    expect(formatEvent(event, false)).not.toContain('\u001b[')
+    expect(wantsColour({ isTTY: true }, {})).toBe(true)
+    expect(wantsColour({ isTTY: false }, {})).toBe(false)
+    expect(wantsColour({ isTTY: true }, { NO_COLOR: '1' })).toBe(false)
+    expect(wantsColour({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true)
+  })
+
+  it('answers a trigger at once with delivery ids, and the deliveries can be followed', async () => {
+    const { sendclean, state, id } = await registered({ attempts: 3, retryDelayMs: 150 })
+    state.key = 'not-the-key'
+    const started = Date.now()
+    const res = await post(`${sendclean.url}/emulator/trigger`, {
+      events: ['click'],
+      webhookId: id,
+    })
+    expect(res.status).toBe(202)
+    const { deliveries } = await json(res)
+    // Answered before the first retry was even due.
+    expect(Date.now() - started).toBeLessThan(150)
+    expect(deliveries).toMatchObject([
+      { id: expect.stringMatching(/^d\d+$/), webhookId: id, types: ['click'], state: 'pending' },
+    ])
+
+    const stream = await fetch(`${sendclean.url}/emulator/stream`, {
+      signal: AbortSignal.timeout(4000),
+    })
+    expect(stream.headers.get('content-type')).toBe('text/event-stream')
+    const reader = stream.body!.getReader()
+    let text = ''
+    while (!text.includes('"n":3')) text += new TextDecoder().decode((await reader.read()).value)
+    await reader.cancel()
+    expect(text).toMatch(/^retry: 1000\n\nevent: hello\ndata: \{\}\n\n/)
+    expect(text).toContain('event: attempt\ndata: {"type":"attempt"')
+
+    const { delivery } = await json(
+      await fetch(`${sendclean.url}/emulator/deliveries/${deliveries[0].id}`),
+    )
+    expect(delivery).toMatchObject({
+      state: 'failed',
+      maxAttempts: 3,
+      url: expect.stringContaining('/hook'),
+    })
+    expect(delivery.attempts.map((a: { status: number }) => a.status)).toEqual([401, 401, 401])
+    expect(delivery.attempts[0].answer).toContain('signature does not match')
+    expect(delivery.request.headers['x-sendcleantes-signature']).toMatch(/=$/)
+
+    // A replay is signed with the current key: now the right one.
+    const { key } = (await (await fetch(`${sendclean.url}/emulator/webhooks/${id}`)).json()).webhook
+    state.key = key
+    const replay = await post(`${sendclean.url}/emulator/deliveries/${deliveries[0].id}/replay`, {
+      wait: true,
+    })
+    expect((await json(replay)).deliveries).toMatchObject([{ ok: true, status: 200, events: 1 }])
+    // Both are in the list, oldest first; the log keeps both too (store_log is on).
+    const list = (await json(await fetch(`${sendclean.url}/emulator/deliveries?webhook=${id}`)))
+      .deliveries
+    expect(list.map((d: { state: string }) => d.state)).toEqual(['failed', 'ok'])
+    const log = (await json(await fetch(`${sendclean.url}/emulator/webhooks/${id}/log`))).log
+    expect(log.map((d: { status: number }) => d.status)).toEqual([401, 200])
+  })
+
+  it('refuses unknown webhooks, unknown event types and bad bodies with a reason', async () => {
+    const { sendclean } = await registered()
+    const unknown = await post(`${sendclean.url}/emulator/trigger`, { webhookId: 'nope' })
+    expect(unknown.status).toBe(404)
+    expect((await json(unknown)).error).toBe('no webhook with id "nope"')
+    const badType = await post(`${sendclean.url}/emulator/trigger`, { events: ['bounce'] })
+    expect(badType.status).toBe(400)
+    expect((await json(badType)).error).toMatch(
+      /^unknown event type "bounce"; expected one of send, /,
+    )
+    const notJson = await fetch(`${sendclean.url}/emulator/trigger`, { method: 'POST', body: '{' })
+    expect(notJson.status).toBe(400)
+    const badPayload = await post(`${sendclean.url}/emulator/trigger`, { payload: [1] })
+    expect(badPayload.status).toBe(400)
+    expect((await fetch(`${sendclean.url}/emulator/deliveries/d999`)).status).toBe(404)
+    expect((await post(`${sendclean.url}/emulator/deliveries/d999/replay`, {})).status).toBe(404)
+    expect((await fetch(`${sendclean.url}/emulator/samples/bounce`)).status).toBe(404)
+  })
+
+  it('serves the console, refuses other origins, and manages webhooks through its endpoints', async () => {
+    const { sendclean, id } = await registered()
+    const page = await fetch(`${sendclean.url}/`)
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(await page.text()).toContain('<script type="module" src="/console/app.js"></script>')
+    const script = await fetch(`${sendclean.url}/console/app.js`)
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expect(await script.text()).toContain("new EventSource('/emulator/stream')")
+
+    const foreign = await fetch(`${sendclean.url}/emulator/webhooks/${id}/reset-key`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+    })
+    expect(foreign.status).toBe(403)
+    const reset = await fetch(`${sendclean.url}/emulator/webhooks/${id}/reset-key`, {
+      method: 'POST',
+      headers: { origin: sendclean.url },
+    })
+    expect(reset.status).toBe(200)
+    expect((await json(reset)).key).toBe(sendclean.keyOf(id))
+
+    const refused = await post(`${sendclean.url}/emulator/webhooks`, {
+      url: `http://127.0.0.1:${await freePort()}/none`,
+    })
+    expect(refused.status).toBe(400)
+    expect((await json(refused)).error).toMatch(
+      /^url must always respond 'God bless you, SendClean' \(ECONNREFUSED\)$/,
+    )
+
+    const edited = await fetch(`${sendclean.url}/emulator/webhooks/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'renamed', event: 'click' }),
+    })
+    expect((await json(edited)).webhook).toMatchObject({ description: 'renamed', event: 'click' })
+    const { event } = await json(await fetch(`${sendclean.url}/emulator/samples/hard_bounce`))
+    expect(event.event).toBe('hard_bounce')
+    expect(await json(await post(`${sendclean.url}/emulator/validate`, { event }))).toEqual({
+      valid: true,
+      issues: [],
+    })
+    const broken = await json(
+      await post(`${sendclean.url}/emulator/validate`, { event: { ...event, ts: 'soon' } }),
+    )
+    expect(broken.valid).toBe(false)
+    expect(broken.issues[0].path).toEqual(['ts'])
+    const deleted = await fetch(`${sendclean.url}/emulator/webhooks/${id}`, { method: 'DELETE' })
+    expect(await json(deleted)).toEqual({ deleted: id })
+    expect((await json(await fetch(`${sendclean.url}/emulator/webhooks`))).webhooks).toEqual([])
   })
 })

@@ -5,10 +5,12 @@ import { createExpressMiddleware, type ExpressContext } from '../adapters/expres
 import { createFetchHandler, type FetchContext } from '../adapters/fetch.js'
 import { createHonoHandler } from '../adapters/hono.js'
 import { createKoaMiddleware } from '../adapters/koa.js'
+import type { Emulator } from '../emulator/index.js'
 import { createWorker, type WorkerContext } from '../queue/index.js'
 import {
   type ClickEvent,
   createReceiver,
+  type EventName,
   type EventOf,
   extraField,
   type HandlerMap,
@@ -193,5 +195,22 @@ describe('queue workers narrow like in-process handlers', () => {
       },
       { connection: {} },
     )
+  })
+})
+
+describe('the emulator', () => {
+  it('triggers only the seven event names, and its events narrow on type', () => {
+    const trigger = (null as unknown as Emulator).trigger
+    type Input = Parameters<typeof trigger>[0]
+    expectTypeOf<Input['events']>().toEqualTypeOf<EventName[] | undefined>()
+    // @ts-expect-error a misspelt event type does not compile
+    void trigger({ events: ['bounce'] })
+    const on = (null as unknown as Emulator).on
+    on((event) => {
+      if (event.type === 'attempt')
+        expectTypeOf(event.attempt.status).toEqualTypeOf<number | null>()
+      // @ts-expect-error only attempts carry an attempt
+      if (event.type === 'delivery') void event.attempt
+    })
   })
 })
