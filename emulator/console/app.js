@@ -398,14 +398,25 @@ const composeJson = /** @type {HTMLTextAreaElement} */ (byId('compose-json'))
 const composeType = /** @type {HTMLSelectElement} */ (byId('compose-type'))
 const composeStatus = byId('compose-status')
 
+// Answers can arrive out of order (a type picked while the last sample loads): only the
+// latest request's answer is shown.
+let sampleRequest = 0
+let validateRequest = 0
+
 async function loadSample() {
+  const mine = ++sampleRequest
   const { event } = await api(`/emulator/samples/${composeType.value}`)
+  if (mine !== sampleRequest) return
   composeJson.value = JSON.stringify(event, null, 2)
   await validate()
 }
 
-/** Check the event against the receiver's own schema; returns it when valid. */
+/**
+ * Check the event against the receiver's own schema; returns it when valid. Only the latest
+ * check writes the status line.
+ */
 async function validate() {
+  const mine = ++validateRequest
   let event
   try {
     event = JSON.parse(composeJson.value)
@@ -418,10 +429,12 @@ async function validate() {
     method: 'POST',
     body: JSON.stringify({ event }),
   })
-  composeStatus.className = valid ? 'ok' : 'bad'
-  composeStatus.textContent = valid
-    ? `Valid ${event.event} event.`
-    : `Not a valid event: ${issues.map((/** @type {{path: unknown[], message: string}} */ i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')}`
+  if (mine === validateRequest) {
+    composeStatus.className = valid ? 'ok' : 'bad'
+    composeStatus.textContent = valid
+      ? `Valid ${event.event} event.`
+      : `Not a valid event: ${issues.map((/** @type {{path: unknown[], message: string}} */ i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')}`
+  }
   return valid ? event : undefined
 }
 
