@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express'
-import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
 import { nodeBody, nodeRequest, requestUrl, writeNodeResponse } from './node-http.js'
 
@@ -10,7 +10,10 @@ export interface ExpressContext {
 }
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => Promise<void>
-export type ExpressMiddleware = Middleware & { on: On<ExpressContext, ExpressMiddleware> }
+export type ExpressMiddleware = Middleware & {
+  on: On<ExpressContext, ExpressMiddleware>
+  health(): Promise<ReceiverHealth>
+}
 
 const HINT =
   'mount the receiver before express.json(), or keep the raw body: express.json({ verify: (req, _res, buf) => { Object.assign(req, { rawBody: buf }) } })'
@@ -50,7 +53,8 @@ export function createExpressMiddleware(
   const receiver = createReceiver<ExpressContext>(options)
   const middleware = (async (req, res, next) => {
     try {
-      const request = nodeRequest(req, body(req), { req, res }, requestUrl(req, req.originalUrl))
+      const url = requestUrl(req, req.originalUrl)
+      const request = nodeRequest('express', req, body(req), { req, res }, url)
       writeNodeResponse(req, res, await receiver.handle(request))
     } catch (error) {
       next(error)

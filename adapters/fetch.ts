@@ -1,4 +1,4 @@
-import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn, handleWebRequest } from '../src/internal.js'
 import { lingerIfUnread, nodeRequestOf } from './node-http.js'
 
@@ -11,6 +11,7 @@ export interface FetchContext {
 
 export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Response>) & {
   on: On<FetchContext, FetchHandler>
+  health(): Promise<ReceiverHealth>
 }
 
 /**
@@ -28,7 +29,7 @@ export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Re
 export function createFetchHandler(options: ReceiverOptions<FetchContext>): FetchHandler {
   const receiver = createReceiver<FetchContext>(options)
   const handler = (async (request: Request, ...args: unknown[]) => {
-    const response = await handleWebRequest(receiver, request, { request, args })
+    const response = await handleWebRequest(receiver, request, { request, args }, 'fetch')
     // Served by @hono/node-server: a body refused before it was read is closed gracefully.
     lingerIfUnread(nodeRequestOf(args[0]))
     return response

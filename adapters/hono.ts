@@ -1,5 +1,5 @@
 import type { Context, Env } from 'hono'
-import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn, drainUnread, fromWebRequest, toWebResponse } from '../src/internal.js'
 import { honoNodeRequest, lingerIfUnread } from './node-http.js'
 
@@ -8,6 +8,7 @@ const HINT =
 
 export type HonoHandler<E extends Env> = ((c: Context<E>) => Promise<Response>) & {
   on: On<Context<E>, HonoHandler<E>>
+  health(): Promise<ReceiverHealth>
 }
 
 /**
@@ -38,7 +39,7 @@ export function createHonoHandler<E extends Env = Env>(
       lingerIfUnread(node.incoming) // a body refused unread is closed gracefully
       return toWebResponse(response)
     }
-    const request = fromWebRequest(c.req.raw, c)
+    const request = fromWebRequest(c.req.raw, c, 'hono')
     // Read earlier through c.req: Hono keeps a copy (the core still applies its size limit).
     if (c.req.raw.bodyUsed) request.body = await c.req.arrayBuffer()
     const response = await receiver.handle(request)

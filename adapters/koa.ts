@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa'
-import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
 import { closeIfUnread, nodeBody, nodeRequest, requestUrl } from './node-http.js'
 
@@ -10,6 +10,7 @@ export interface KoaOptions extends ReceiverOptions<Context> {
 
 export type KoaMiddleware = ((ctx: Context, next: Next) => Promise<void>) & {
   on: On<Context, KoaMiddleware>
+  health(): Promise<ReceiverHealth>
 }
 
 const HINT =
@@ -40,7 +41,7 @@ export function createKoaMiddleware(options: KoaOptions): KoaMiddleware {
   const middleware = (async (ctx, next) => {
     if (path !== undefined && ctx.path !== path) return next()
     const response = await receiver.handle(
-      nodeRequest(ctx.req, body(ctx), ctx, requestUrl(ctx.req, ctx.originalUrl)),
+      nodeRequest('koa', ctx.req, body(ctx), ctx, requestUrl(ctx.req, ctx.originalUrl)),
     )
     // Body before status: Koa turns a null body (HEAD) into 204 unless the status comes after.
     ctx.body = response.body === '' ? null : response.body

@@ -21,6 +21,7 @@ export function nodeBody(
 
 /** The core's request for a Node request; `url` defaults to the URL this server saw. */
 export function nodeRequest<C>(
+  adapter: string,
   req: IncomingMessage,
   body: RequestBody,
   context: C,
@@ -32,6 +33,7 @@ export function nodeRequest<C>(
     headers: headerReader(req),
     body,
     context,
+    adapter,
   }
 }
 
@@ -101,7 +103,7 @@ export function honoNodeRequest<
   // node-server's own rawBody (set when it already buffered the request).
   const raw = (incoming as { rawBody?: unknown }).rawBody
   const body = raw instanceof Uint8Array ? raw : nodeBody(incoming, undefined, hint)
-  return { incoming, request: nodeRequest(incoming, body, c, c.req.url) }
+  return { incoming, request: nodeRequest('hono', incoming, body, c, c.req.url) }
 }
 
 /** Headers to add when the request body was not read to its end (413, 408): close the connection, gracefully. */

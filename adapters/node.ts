@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createReceiver, type On, type ReceiverOptions } from '../src/index.js'
+import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
 import { nodeBody, nodeRequest, writeNodeResponse } from './node-http.js'
 
@@ -18,7 +18,10 @@ export type NodeHandler = ((
   req: IncomingMessage,
   res: ServerResponse,
   next?: (error?: unknown) => void,
-) => Promise<void>) & { on: On<NodeContext, NodeHandler> }
+) => Promise<void>) & {
+  on: On<NodeContext, NodeHandler>
+  health(): Promise<ReceiverHealth>
+}
 
 /**
  * A plain `node:http` handler (also usable as Connect/Express middleware).
@@ -45,7 +48,7 @@ export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
       return
     }
     const body = nodeBody(req, (req as { body?: unknown }).body)
-    const response = await receiver.handle(nodeRequest(req, body, { req, res }))
+    const response = await receiver.handle(nodeRequest('node', req, body, { req, res }))
     writeNodeResponse(req, res, response)
   }) as NodeHandler
   return attachOn<NodeHandler>(handler, receiver)

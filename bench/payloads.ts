@@ -35,6 +35,21 @@ export function payload(n: number): Payload {
   return { n, eventsJson, form, formBytes: Buffer.from(form), signature, json }
 }
 
+/** A builder of the core request for a payload's form body (the headers built once). */
+export function coreRequest(p: Payload) {
+  const headers = new Headers({
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-sendcleantes-signature': p.signature,
+  })
+  return () => ({
+    method: 'POST',
+    url: URL_SIGNED,
+    headers,
+    body: p.formBytes,
+    context: undefined,
+  })
+}
+
 let serial = 0
 
 /** A batch of N events no other call returns (unique message ids), signed; for queue runs. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, symlinkSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { once } from './http.js'
-import { KEY, payload, URL_SIGNED } from './payloads.js'
+import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
 import { writeSection } from './results-file.js'
 
 type Core = typeof import('sendclean-webhooks')
@@ -50,18 +50,7 @@ const receivers = await Promise.all(
   }),
 )
 for (const n of sizes) {
-  const p = payload(n)
-  const headers = new Headers({
-    'content-type': 'application/x-www-form-urlencoded',
-    'x-sendcleantes-signature': p.signature,
-  })
-  const request = () => ({
-    method: 'POST',
-    url: URL_SIGNED,
-    headers,
-    body: p.formBytes,
-    context: undefined,
-  })
+  const request = coreRequest(payload(n))
   for (const [label, receiver] of receivers) {
     const check = await receiver.handle(request())
     if (check.status !== 200) throw new Error(`${label} refused the payload: ${check.body}`)

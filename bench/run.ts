@@ -12,6 +12,7 @@ import { type HttpResult, runHttp } from './http.js'
 import { payload } from './payloads.js'
 import { writeSection } from './results-file.js'
 import type { StepResult } from './steps.js'
+import type { TelemetryRow } from './telemetry.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const smoke = process.argv.includes('--smoke')
@@ -78,15 +79,18 @@ async function memory(n: number) {
   return { n, bodyBytes: receiver.bodyBytes, receiver: receiver.live, octokit: octokit.live }
 }
 
-/** The core's steps and their floors, interleaved in one fresh process (bench/steps.ts). */
-async function steps(): Promise<StepResult[]> {
+/** A bench script's JSON rows, from a fresh process. */
+async function child<T>(script: string): Promise<T> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', 'bench/steps.ts', '--json', ...(smoke ? ['--smoke'] : [])],
+    ['--import', 'tsx', script, '--json', ...(smoke ? ['--smoke'] : [])],
     { cwd: root, maxBuffer: 1 << 24 },
   )
   return JSON.parse(stdout.trim().split('\n').pop() as string)
 }
+
+/** The core's steps and their floors, interleaved in one fresh process (bench/steps.ts). */
+const steps = () => child<StepResult[]>('bench/steps.ts')
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -106,6 +110,8 @@ const http = await runHttp(
 )
 console.error('per-step costs…')
 const stepResults = await steps()
+console.error('OpenTelemetry cost…')
+const telemetryRows = await child<TelemetryRow[]>('bench/telemetry.ts')
 console.error('memory…')
 const mem = await memory(smoke ? 10 : 1000)
 
@@ -193,6 +199,25 @@ for (const [i, row] of (stepResults[0]?.rows ?? []).entries()) {
 }
 lines.push('')
 
+lines.push('### What OpenTelemetry costs the core (µs per batch, interleaved rounds)')
+lines.push('')
+lines.push(
+  'The same batch through four receivers in one process, 21 rounds in rotating order, medians (bench/telemetry.ts). "off" is `openTelemetry: false`, the path taken when `@opentelemetry/api` is not installed; "no SDK" is the default with the API installed and nothing registered; "no-op SDK" has SDK providers with no span processor or metric reader; "in-memory" exports every span and data point. With an SDK, a batch of N events has N + 4 spans.',
+)
+lines.push('')
+lines.push('| N | off | no SDK | no-op SDK | in-memory |')
+lines.push('|---:|---:|---:|---:|---:|')
+for (const n of [...new Set(telemetryRows.map((r) => r.n))]) {
+  const cell = (v: string) => {
+    const r = telemetryRows.find((x) => x.n === n && x.variant === v)
+    return r ? `${fmt(r.us)} (${fmt(r.ratio, 2)}×)` : ''
+  }
+  lines.push(
+    `| ${n} | ${cell('off')} | ${cell('no SDK')} | ${cell('no-op SDK')} | ${cell('in-memory')} |`,
+  )
+}
+lines.push('')
+
 // Targets, on ratios from this run. The in-process ones come from the interleaved steps run;
 // "limit" is the best ratio the cheapest known way of doing each step could reach (below).
 const step = (r: StepResult, prefix: string) =>
@@ -234,6 +259,14 @@ for (const r of stepResults.filter((r) => r.n >= 100)) {
 for (const f of ['express', 'koa', 'hono', 'hono-web']) {
   const r1 = median(http_(f, 'package', 1).rps) / median(http_(f, 'handwritten', 1).rps)
   targets.push([`${f} N=1 ≥ 1.0× hand-written req/s`, r1 >= 1.0, `${fmt(r1, 2)}×`, ''])
+}
+for (const r of telemetryRows.filter((x) => x.variant === 'no SDK')) {
+  targets.push([
+    `OpenTelemetry without an SDK, N=${r.n} ≤ 1.02× telemetry off`,
+    r.ratio <= 1.02,
+    `${fmt(r.ratio, 3)}×`,
+    '',
+  ])
 }
 targets.push([
   `live memory with a ${mem.n}-event batch in hand ≤ 1.3× Octokit verify + JSON.parse`,

@@ -7,8 +7,14 @@ import {
   Worker,
   type WorkerOptions,
 } from 'bullmq'
-import { type EventSink, type HandlerMap, parseEvent } from '../src/index.js'
-import { HandlerRegistry, within } from '../src/internal.js'
+import {
+  type EventSink,
+  type HandlerMap,
+  type OtelSpanContext,
+  parseEvent,
+  type TelemetryOptions,
+} from '../src/index.js'
+import { HandlerRegistry, telemetryFor, within } from '../src/internal.js'
 
 /**
  * Queue mode on BullMQ: the receiver verifies and validates, adds one job per event, and answers
@@ -18,6 +24,8 @@ import { HandlerRegistry, within } from '../src/internal.js'
 /** What a queued job carries: the event exactly as SendClean sent it. */
 export interface EventJobData {
   event: unknown
+  /** The receiving request's span, when it was traced (OpenTelemetry). */
+  trace?: OtelSpanContext
 }
 
 /** What worker handlers get as context. */
@@ -97,10 +105,14 @@ export function bullmqSink(
       await queue.addBulk(
         events.map((e) => ({
           name: e.event.event === 'unknown' ? e.event.type : e.event.event,
-          data: { event: e.raw } satisfies EventJobData,
+          data: { event: e.raw, ...(e.trace ? { trace: e.trace } : {}) } satisfies EventJobData,
           opts: { ...DEFAULT_JOB_OPTIONS, ...jobOptions, jobId: jobIdFor(e.id) },
         })),
       )
+    },
+    // Readiness for a health check: Redis answers a command (one that works on BullMQ 5 and 6).
+    async ready() {
+      await queue.count()
     },
   }
 }
@@ -122,19 +134,43 @@ export function bullmqSink(
 export function createWorker(
   queueName: string,
   handlers: HandlerMap<WorkerContext>,
-  options: WorkerOptions,
+  options: WorkerOptions & {
+    /** OpenTelemetry, as the receiver's `openTelemetry` option (README, "Observability"). */
+    openTelemetry?: TelemetryOptions | false
+  },
 ): Worker<EventJobData> {
   const registry = new HandlerRegistry<WorkerContext>()
   registry.addMap(handlers)
+  const { openTelemetry, ...workerOptions } = options
+  const telemetry = telemetryFor(openTelemetry)
   return new Worker<EventJobData>(
     queueName,
     async (job) => {
       // An event that fails its schema reaches the `invalid` handlers, as in-process.
       const event = parseEvent(job.data?.event)
       const context: WorkerContext = { job }
-      await registry.run(event, context)
+      const observation = telemetry?.beginJob({
+        type:
+          event.event === 'unknown' || event.event === 'invalid'
+            ? (event.type ?? event.event)
+            : event.event,
+        id: job.id,
+        attempt: job.attemptsMade + 1,
+        enqueuedAt: job.timestamp,
+        trace: job.data?.trace,
+      })
+      if (!observation) return registry.run(event, context)
+      try {
+        await observation.run(() => registry.run(event, context))
+      } catch (error) {
+        observation.end('failed')
+        throw error
+      }
+      observation.end(
+        event.event === 'invalid' || event.event === 'unknown' ? event.event : 'handled',
+      )
     },
-    options,
+    workerOptions,
   )
 }
 

@@ -44,7 +44,7 @@ cat > package.json <<'JSON'
 JSON
 npm install --silent --no-audit --no-fund --prefer-offline "./$tarball" \
   typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 bullmq@^6 \
-  @hono/node-server@^1 ioredis@^5 >/dev/null
+  @hono/node-server@^1 ioredis@^5 @opentelemetry/api@~1.9.0 @opentelemetry/sdk-node@0.212.0 >/dev/null
 
 subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/emulator sendclean-webhooks/queue sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
 

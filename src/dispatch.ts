@@ -4,6 +4,7 @@ import { describeInvalid, parseEvent, type WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { Config } from './options.js'
 import { inProcess, type Report } from './run-in-process.js'
+import type { Observation } from './telemetry.js'
 import { within } from './within.js'
 
 export type { Report }
@@ -12,7 +13,11 @@ export type { Report }
  * Where a verified batch goes: validated, then resolves once every event is handled (in
  * process) or safely taken (queue mode); a rejection means the batch is not acknowledged.
  */
-export type Deliver<C> = (raw: unknown[], context: C) => Promise<void>
+export type Deliver<C> = (
+  raw: unknown[],
+  context: C,
+  observation: Observation | undefined,
+) => Promise<void>
 
 /**
  * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses
@@ -28,6 +33,16 @@ export function parseBatch(raw: readonly unknown[], strict: boolean): WebhookEve
   return events
 }
 
+/** Validate a batch, as a step of the request's trace when it is observed. */
+function validate(
+  raw: readonly unknown[],
+  strict: boolean,
+  observation: Observation | undefined,
+): WebhookEvent[] {
+  if (!observation) return parseBatch(raw, strict)
+  return observation.step('sendclean.validate', () => parseBatch(raw, strict))
+}
+
 /** The receiver's delivery, chosen once: its queue's sink, or its handlers in this process. */
 export function deliverer<C>(
   config: Config<C>,
@@ -36,13 +51,13 @@ export function deliverer<C>(
 ): Deliver<C> {
   if (config.queue) return queued(config, report)
   const runBatch = inProcess(config, handlers, report)
-  return (raw, context) => {
-    const events = parseBatch(raw, config.strict)
+  return (raw, context, observation) => {
+    const events = validate(raw, config.strict, observation)
     // Validation copied every event, so the parsed originals are garbage unless something
     // still points at this array, and the frames below this one do until the batch is done.
     // Emptying it means a batch in hand costs one copy of its events, not two.
     raw.length = 0
-    return runBatch(events, context)
+    return runBatch(events, context, observation)
   }
 }
 
@@ -53,21 +68,32 @@ export function deliverer<C>(
 function queued<C>(config: Config<C>, report: Report<C>): Deliver<C> {
   const queue = config.queue
   if (!queue) throw new Error('unreachable: queued() without a queue')
-  return async (raw, context) => {
-    const events = parseBatch(raw, config.strict)
+  return async (raw, context, observation) => {
+    const events = validate(raw, config.strict, observation)
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as WebhookEvent
       if (event.event === 'invalid') await report(invalidEventError(event, i), context)
     }
+    const trace = observation?.carrier()
     const batch = await Promise.all(
-      events.map(async (event, i) => ({ id: await config.identity(event), event, raw: raw[i] })),
+      events.map(async (event, i) => ({
+        id: await config.identity(event),
+        event,
+        raw: raw[i],
+        ...(trace ? { trace } : {}),
+      })),
     )
-    try {
-      await within(
+    const enqueue = () =>
+      within(
         queue.sink.enqueue(batch),
         queue.timeoutMs,
         () => new Error(`the queue did not take the batch within ${queue.timeoutMs} ms`),
       )
+    try {
+      await (observation
+        ? observation.step('sendclean.enqueue', enqueue, observation.instruments?.enqueueDuration)
+        : enqueue())
+      observation?.countEvents(events, 'enqueued')
     } catch (cause) {
       throw new WebhookError(
         'QUEUE_FAILED',

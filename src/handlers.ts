@@ -98,16 +98,20 @@ const NONE: readonly Handler<never, never>[] = []
 
 /**
  * Give an adapter's function an `on` method that registers on `receiver` and returns the
- * function itself, for chaining.
+ * function itself, for chaining, and the receiver's `health()`.
  */
-export function attachOn<T extends { on: unknown }>(
-  target: Omit<T, 'on'>,
-  receiver: { on: (types: never, handler: never) => unknown },
+export function attachOn<T extends { on: unknown; health: unknown }>(
+  target: Omit<T, 'on' | 'health'>,
+  receiver: { on: (types: never, handler: never) => unknown; health: () => Promise<unknown> },
 ): T {
-  const withOn = target as T & { on: (types: never, handler: never) => T }
+  const withOn = target as T & {
+    on: (types: never, handler: never) => T
+    health: () => Promise<unknown>
+  }
   withOn.on = (types, handler) => {
     receiver.on(types, handler)
     return withOn
   }
+  withOn.health = () => receiver.health()
   return withOn
 }

@@ -43,10 +43,18 @@ export { createReceiver, Receiver } from './receiver.js'
 export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
 export { type StoreCheck, storeConformance } from './store-conformance.js'
 export type {
+  OpenTelemetryApi,
+  OtelMeterProvider,
+  OtelSpanContext,
+  OtelTracerProvider,
+  TelemetryOptions,
+} from './telemetry.js'
+export type {
   EventSink,
   HeaderReader,
   KeySource,
   QueuedEvent,
+  ReceiverHealth,
   ReceiverOptions,
   RequestInfo,
   WebhookRequest,

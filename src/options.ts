@@ -35,6 +35,7 @@ export interface Config<C> {
   queue: { sink: EventSink; timeoutMs: number } | undefined
   onError: ReceiverOptions<C>['onError']
   hookTimeoutMs: number
+  openTelemetry: ReceiverOptions<C>['openTelemetry']
 }
 
 function positiveInteger(value: number | undefined, name: string, fallback: number): number {
@@ -112,6 +113,14 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
       )
     }
   }
+  const telemetry = options.openTelemetry
+  if (
+    telemetry !== undefined &&
+    telemetry !== false &&
+    (typeof telemetry !== 'object' || telemetry === null)
+  ) {
+    throw configurationError('`openTelemetry` must be an object of options, or false')
+  }
   if (options.identity !== undefined && typeof options.identity !== 'function') {
     throw configurationError('`identity` must be a function of the event')
   }
@@ -157,5 +166,6 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
     },
     onError: options.onError,
     hookTimeoutMs: positiveInteger(options.hookTimeoutMs, 'hookTimeoutMs', DEFAULT_HOOK_TIMEOUT_MS),
+    openTelemetry: telemetry,
   }
 }

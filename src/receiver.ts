@@ -5,7 +5,8 @@ import type { InvalidEvent } from './events.js'
 import { HandlerRegistry, type On } from './handlers.js'
 import { type Config, resolveOptions } from './options.js'
 import { accepted, errorResponse, handshake } from './responses.js'
-import type { ReceiverOptions, WebhookRequest, WebhookResponse } from './types.js'
+import { type Observation, type Telemetry, telemetryFor } from './telemetry.js'
+import type { ReceiverHealth, ReceiverOptions, WebhookRequest, WebhookResponse } from './types.js'
 import { verifiedBatch } from './verified-batch.js'
 import { within } from './within.js'
 
@@ -29,11 +30,17 @@ export class Receiver<C = unknown> {
   readonly #reported = new WeakSet<WebhookError>()
   /** Where verified batches go: the queue's sink, or the handlers, in this process. */
   readonly #deliver: Deliver<C>
+  /** OpenTelemetry (`undefined`: not installed, or turned off). */
+  readonly #telemetry: Telemetry | undefined
+  /** When a batch with events last passed its signature check (ms since the epoch). */
+  #lastVerified: number | undefined
 
   constructor(options: ReceiverOptions<C>) {
     this.#config = resolveOptions(options)
     this.#handlers.addMap(options.on)
     this.#deliver = deliverer(this.#config, this.#handlers, this.#report)
+    this.#telemetry = telemetryFor(this.#config.openTelemetry)
+    if (this.#telemetry) this.#telemetry.lastVerified = () => this.#lastVerified
     this.on = ((types: string | readonly string[], handler: unknown) => {
       if (this.#config.queue) {
         throw configurationError(
@@ -47,8 +54,45 @@ export class Receiver<C = unknown> {
 
   /** Answer one request. Never throws: every failure becomes a status (README, "What it answers"). */
   async handle(request: WebhookRequest<C>): Promise<WebhookResponse> {
+    const observation = this.#telemetry?.begin(request.adapter)
+    if (!observation) return this.#answer(request, undefined)
+    const response = await observation.run(() => this.#answer(request, observation))
+    observation.end(response.status, observation.outcome, observation.events, observation.bytes)
+    return response
+  }
+
+  /**
+   * Readiness and recency, for a health endpoint: `ready` is false while the queue (queue
+   * mode) cannot take a batch; `lastVerifiedAt` is when a batch with events last passed its
+   * signature check in this process.
+   */
+  async health(): Promise<ReceiverHealth> {
+    const lastVerifiedAt = this.#lastVerified === undefined ? null : new Date(this.#lastVerified)
+    const sink = this.#config.queue?.sink
+    if (!sink) return { ready: true, lastVerifiedAt }
+    if (!sink.ready) return { ready: true, lastVerifiedAt, queue: { ready: true } }
     try {
-      return await this.#handle(request)
+      await within(
+        sink.ready(),
+        this.#config.queue?.timeoutMs ?? 5000,
+        () => new Error('the queue did not answer in time'),
+      )
+      return { ready: true, lastVerifiedAt, queue: { ready: true } }
+    } catch (error) {
+      return {
+        ready: false,
+        lastVerifiedAt,
+        queue: { ready: false, error: (error as Error).message },
+      }
+    }
+  }
+
+  async #answer(
+    request: WebhookRequest<C>,
+    observation: Observation | undefined,
+  ): Promise<WebhookResponse> {
+    try {
+      return await this.#handle(request, observation)
     } catch (caught) {
       const error =
         caught instanceof WebhookError
@@ -56,6 +100,7 @@ export class Receiver<C = unknown> {
           : new WebhookError('INTERNAL_ERROR', 'unexpected failure while handling the request', {
               cause: caught,
             })
+      if (observation) observation.outcome = error.code
       if (!this.#reported.has(error)) await this.#report(error, request.context)
       return errorResponse(error)
     }
@@ -99,19 +144,30 @@ export class Receiver<C = unknown> {
     return undefined
   }
 
-  async #handle(request: WebhookRequest<C>): Promise<WebhookResponse> {
+  async #handle(
+    request: WebhookRequest<C>,
+    observation: Observation | undefined,
+  ): Promise<WebhookResponse> {
     const config = this.#config
     const method = request.method.toUpperCase()
-    if (method === 'GET' || method === 'HEAD') return handshake(method === 'HEAD')
+    if (method === 'GET' || method === 'HEAD') {
+      if (observation) observation.outcome = 'HANDSHAKE'
+      return handshake(method === 'HEAD')
+    }
     if (method !== 'POST') {
       throw new WebhookError(
         'METHOD_NOT_ALLOWED',
         `method ${method} is not allowed; SendClean sends GET, HEAD and POST`,
       )
     }
-    const raw = await verifiedBatch(config, request)
-    if (!raw) return handshake()
-    await this.#deliver(raw, request.context)
+    const raw = await verifiedBatch(config, request, observation)
+    if (!raw) {
+      if (observation) observation.outcome = 'HANDSHAKE'
+      return handshake()
+    }
+    this.#lastVerified = Date.now()
+    if (observation) observation.events = raw.length
+    await this.#deliver(raw, request.context, observation)
     return accepted()
   }
 }

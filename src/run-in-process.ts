@@ -3,6 +3,7 @@ import type { WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { ClaimResult, EventOutcome } from './idempotency.js'
 import type { Config } from './options.js'
+import type { Observation } from './telemetry.js'
 import { within } from './within.js'
 
 /** Tells the error hook; for a handler failure, `'skip'` means give up on that event. */
@@ -21,6 +22,8 @@ interface BatchRun<C> {
   waiting: boolean
   /** The event being waited for is a duplicate running elsewhere, not this batch's handler. */
   inFlight: boolean
+  /** The request's telemetry, when it is observed. */
+  readonly observation: Observation | undefined
 }
 
 async function storeCall<T>(run: () => T | Promise<T>): Promise<T> {
@@ -118,8 +121,68 @@ function runEvent<C>(
     .then(() => runHandlers(batch, event, index))
 }
 
-async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void> {
+/**
+ * One event, claimed first when there is a store: how it ended; `duplicate` when it was done
+ * elsewhere; `undefined` when the batch timed out while waiting for a duplicate.
+ */
+async function claimAndRun<C>(
+  batch: BatchRun<C>,
+  event: WebhookEvent,
+  index: number,
+  attempt: string,
+  completions: Promise<void>[],
+): Promise<EventOutcome | 'duplicate' | undefined> {
   const { config } = batch
+  const store = config.store
+  if (!store) return runEvent(batch, event, index)
+  const key = await config.identity(event)
+  const token = `${attempt}.${index}`
+  const claimed = await claim(batch, key, token)
+  if (claimed === undefined) return undefined
+  if (claimed !== 'claimed') return 'duplicate'
+  let outcome: EventOutcome
+  try {
+    outcome = await runEvent(batch, event, index)
+  } catch (error) {
+    // Give the event back so a retry can run it; if this fails, the lease expires anyway.
+    await Promise.resolve(store.release(key, token)).catch(() => {})
+    throw error
+  }
+  // Also after a timeout: the handler finished late, and its duplicates are waiting for this.
+  const completion = storeCall(() => store.complete(key, token, config.ttlMs, outcome))
+  completion.catch(() => {}) // awaited below; a batch that timed out no longer waits
+  completions.push(completion)
+  return outcome
+}
+
+/** {@link claimAndRun} as a span and data points: the event's type and what became of it. */
+async function observed(
+  observation: Observation,
+  event: WebhookEvent,
+  index: number,
+  run: () => Promise<EventOutcome | 'duplicate' | undefined>,
+): Promise<void> {
+  const watch = observation.eventStart(event, index)
+  let result: EventOutcome | 'duplicate' | undefined
+  try {
+    result = await observation.within(watch, run)
+  } catch (error) {
+    observation.eventEnd(watch, 'failed', true)
+    throw error
+  }
+  if (result === undefined) return observation.eventEnd(watch, 'failed', false)
+  if (result === 'duplicate') return observation.eventEnd(watch, 'duplicate', false)
+  const named =
+    result === 'skipped'
+      ? 'skipped'
+      : event.event === 'invalid' || event.event === 'unknown'
+        ? event.event
+        : 'handled'
+  observation.eventEnd(watch, named, true)
+}
+
+async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void> {
+  const { config, observation } = batch
   const { store } = config
   // Every store call is awaited: the batch's time bound must apply from the start.
   if (store) batch.waiting = true
@@ -132,27 +195,18 @@ async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void>
     if (batch.timedOut) break
     batch.index = i
     const event = events[i] as WebhookEvent
-    if (!store) {
+    if (observation) {
+      batch.waiting = true
+      await observed(observation, event, i, () =>
+        claimAndRun(batch, event, i, attempt, completions),
+      )
+    } else if (!store) {
+      // Synchronous handlers stay synchronous: no closure, no microtask.
       const outcome = runEvent(batch, event, i)
       if (typeof outcome !== 'string') await outcome
-      continue
+    } else {
+      await claimAndRun(batch, event, i, attempt, completions)
     }
-    const key = await config.identity(event)
-    const token = `${attempt}.${i}`
-    const claimed = await claim(batch, key, token)
-    if (claimed !== 'claimed') continue // done elsewhere, or timed out while waiting
-    let outcome: EventOutcome
-    try {
-      outcome = await runEvent(batch, event, i)
-    } catch (error) {
-      // Give the event back so a retry can run it; if this fails, the lease expires anyway.
-      await Promise.resolve(store.release(key, token)).catch(() => {})
-      throw error
-    }
-    // Also after a timeout: the handler finished late, and its duplicates are waiting for this.
-    const completion = storeCall(() => store.complete(key, token, config.ttlMs, outcome))
-    completion.catch(() => {}) // awaited below; a batch that timed out no longer waits
-    completions.push(completion)
   }
   await Promise.all(completions)
 }
@@ -163,7 +217,11 @@ async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void>
  * event was handled, skipped on purpose, or already done; otherwise rejects.
  */
 export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, report: Report<C>) {
-  return (events: WebhookEvent[], context: C): Promise<void> => {
+  return (
+    events: WebhookEvent[],
+    context: C,
+    observation: Observation | undefined,
+  ): Promise<void> => {
     const batch: BatchRun<C> = {
       config,
       handlers,
@@ -173,6 +231,7 @@ export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, re
       timedOut: false,
       waiting: false,
       inFlight: false,
+      observation,
     }
     const running = run(batch, events)
     // Finished without waiting on anything (sync handlers, no store): nothing to time out.

@@ -3,6 +3,7 @@ import type { WebhookEvent } from './events.js'
 import type { HandlerMap } from './handlers.js'
 import type { IdempotencyStore } from './idempotency.js'
 import type { RequestBody } from './read-body.js'
+import type { OtelSpanContext, TelemetryOptions } from './telemetry.js'
 
 /** Reads a request header, case-insensitively. A Web `Headers` object is one. */
 export interface HeaderReader {
@@ -19,6 +20,18 @@ export interface WebhookRequest<C = unknown> {
   body: RequestBody
   /** The framework's own context, passed on to handlers and the error hook. */
   context: C
+  /** Which integration built the request (`express`, `koa`, …), for telemetry. */
+  adapter?: string
+}
+
+/** For a health endpoint: see the README, "Observability". */
+export interface ReceiverHealth {
+  /** False while the queue (queue mode) cannot take a batch; always true in process. */
+  ready: boolean
+  /** When a batch with events last passed its signature check in this process. */
+  lastVerifiedAt: Date | null
+  /** Queue mode: whether the queue answered, and why not. */
+  queue?: { ready: boolean; error?: string }
 }
 
 /** What the core answers; adapters write it out as is. */
@@ -34,11 +47,15 @@ export interface QueuedEvent {
   id: string
   event: WebhookEvent
   raw: unknown
+  /** The receiving span, when traced: a worker's span continues this trace. */
+  trace?: OtelSpanContext
 }
 
 /** Where queue mode puts batches. Resolve only once every event is durably stored. */
 export interface EventSink {
   enqueue(events: readonly QueuedEvent[]): Promise<void>
+  /** Resolves when the queue can take a batch (Redis reachable), rejects otherwise; for health(). */
+  ready?(): Promise<void>
 }
 
 /** What the `keys` and `url` resolvers are given. */
@@ -133,4 +150,10 @@ export interface ReceiverOptions<C = unknown> {
   onError?: (error: WebhookError, context: C) => unknown
   /** How long the error hook may hold an answer, in ms. Default 5 s. */
   hookTimeoutMs?: number
+  /**
+   * OpenTelemetry traces and metrics (README, "Observability"). By default they go to the
+   * global providers whenever `@opentelemetry/api` is installed and an SDK is registered;
+   * nothing is recorded otherwise. `false` turns them off.
+   */
+  openTelemetry?: TelemetryOptions | false
 }

@@ -2,6 +2,7 @@ import { decodeBatch, malformed } from './decode-batch.js'
 import { WebhookError } from './errors.js'
 import type { Config } from './options.js'
 import { readBody, tooLarge } from './read-body.js'
+import type { Observation } from './telemetry.js'
 import type { WebhookRequest } from './types.js'
 import { verifyRequest } from './verify-request.js'
 
@@ -13,6 +14,7 @@ import { verifyRequest } from './verify-request.js'
 export async function verifiedBatch<C>(
   config: Config<C>,
   request: WebhookRequest<C>,
+  observation?: Observation,
 ): Promise<unknown[] | undefined> {
   const { headers } = request
   const encoding = headers.get('content-encoding')?.trim().toLowerCase()
@@ -26,17 +28,23 @@ export async function verifiedBatch<C>(
   const expected = length ? Number(length) : undefined
   if (expected !== undefined && expected > config.maxBodyBytes) throw tooLarge(config.maxBodyBytes)
 
-  const body = await readBody(
-    request.body,
-    config.maxBodyBytes,
-    config.bodyTimeoutMs,
-    Number.isSafeInteger(expected) ? expected : undefined,
-  )
+  const read = () =>
+    readBody(
+      request.body,
+      config.maxBodyBytes,
+      config.bodyTimeoutMs,
+      Number.isSafeInteger(expected) ? expected : undefined,
+    )
+  const body = await (observation ? observation.step('sendclean.body.read', read) : read())
+  if (observation && body instanceof Uint8Array) observation.bytes = body.length
   const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
   if (!batch) return undefined
 
   // Verify before parsing the events.
-  await verifyRequest(config, request, batch)
+  const verify = () => verifyRequest(config, request, batch)
+  await (observation
+    ? observation.step('sendclean.verify', verify, observation.instruments?.verifyDuration)
+    : verify())
 
   const raw = batch.events()
   if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')

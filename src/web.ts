@@ -3,7 +3,11 @@ import type { Receiver } from './receiver.js'
 import type { WebhookRequest, WebhookResponse } from './types.js'
 
 /** A Web `Request` as the core's request. A body already read (`bodyUsed`) is reported as consumed. */
-export function fromWebRequest<C>(request: Request, context: C): WebhookRequest<C> {
+export function fromWebRequest<C>(
+  request: Request,
+  context: C,
+  adapter?: string,
+): WebhookRequest<C> {
   return {
     method: request.method,
     url: request.url,
@@ -15,6 +19,7 @@ export function fromWebRequest<C>(request: Request, context: C): WebhookRequest<
         )
       : request.body,
     context,
+    adapter,
   }
 }
 
@@ -52,8 +57,9 @@ export async function handleWebRequest<C>(
   receiver: Receiver<C>,
   request: Request,
   context: C,
+  adapter?: string,
 ): Promise<Response> {
-  const response = toWebResponse(await receiver.handle(fromWebRequest(request, context)))
+  const response = toWebResponse(await receiver.handle(fromWebRequest(request, context, adapter)))
   drainUnread(request)
   return response
 }

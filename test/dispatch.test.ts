@@ -18,7 +18,7 @@ describe('a batch in hand holds one copy of its events', () => {
       seen.push({ type: event.event, rawLength: raw.length })
     })
     const deliver = deliverer(resolveOptions<undefined>({ keys: KEY }), handlers, report)
-    await deliver(raw, undefined)
+    await deliver(raw, undefined, undefined)
     // Every event still reached its handler, validated, while the array of originals was empty.
     expect(seen).toHaveLength(count)
     expect(seen.every((s) => s.rawLength === 0)).toBe(true)
@@ -34,7 +34,7 @@ describe('a batch in hand holds one copy of its events', () => {
       keys: KEY,
       queue: { sink: { enqueue: async (batch) => void jobs.push([...batch]) } },
     })
-    await deliverer(config, new HandlerRegistry<undefined>(), report)(raw, undefined)
+    await deliverer(config, new HandlerRegistry<undefined>(), report)(raw, undefined, undefined)
     expect(raw).toEqual(JSON.parse(SEED_EVENTS_TEXT))
     expect(jobs[0]?.map((job) => job.raw)).toEqual(JSON.parse(SEED_EVENTS_TEXT))
   })
