@@ -13,6 +13,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { createReceiver, EVENT_NAMES, type ReceiverOptions } from 'sendclean-webhooks'
+import { telemetryFor } from '../src/telemetry.js'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
 
 const smoke = process.argv.includes('--smoke')
@@ -87,6 +88,23 @@ for (const n of SIZES) {
     const us = median(times.get(name) ?? [])
     rows.push({ n, variant: name, us, ratio: us / off })
   }
+}
+
+// The whole per-request cost of "no SDK", timed alone: the check that finds no SDK registered.
+{
+  const telemetry = telemetryFor(undefined)
+  if (!telemetry) throw new Error('@opentelemetry/api is not installed')
+  const calls = smoke ? 10_000 : 1_000_000
+  const perCall: number[] = []
+  for (let round = 0; round < 5; round++) {
+    const start = performance.now()
+    for (let i = 0; i < calls; i++)
+      if (telemetry.begin('core')) throw new Error('an SDK is registered')
+    perCall.push(((performance.now() - start) * 1000) / calls)
+  }
+  const us = [...perCall].sort((a, b) => a - b)[2] ?? 0
+  const off = rows.find((r) => r.n === 1 && r.variant === 'off')?.us ?? Number.NaN
+  rows.push({ n: 1, variant: 'no-SDK check alone', us, ratio: (off + us) / off })
 }
 
 if (process.argv.includes('--json')) {
