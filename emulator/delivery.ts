@@ -215,7 +215,11 @@ export function createDelivery(
     for (const { webhook, events } of plan(store, input)) opened.push(await open(webhook, events))
     // Webhooks in parallel; one webhook's batches in order, as SendClean sends them.
     const byWebhook = new Map<string, Delivery[]>()
-    for (const d of opened) byWebhook.set(d.webhookId, [...(byWebhook.get(d.webhookId) ?? []), d])
+    for (const d of opened) {
+      const list = byWebhook.get(d.webhookId)
+      if (list) list.push(d)
+      else byWebhook.set(d.webhookId, [d])
+    }
     const done = Promise.all(
       [...byWebhook.values()].map(async (list) => {
         const results: DeliveryResult[] = []

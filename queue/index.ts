@@ -14,7 +14,13 @@ import {
   parseEvent,
   type TelemetryOptions,
 } from '../src/index.js'
-import { HandlerRegistry, telemetryFor, within } from '../src/internal.js'
+import {
+  eventTypeName,
+  HandlerRegistry,
+  settledOutcome,
+  telemetryFor,
+  within,
+} from '../src/internal.js'
 
 /**
  * Queue mode on BullMQ: the receiver verifies and validates, adds one job per event, and answers
@@ -150,10 +156,7 @@ export function createWorker(
       const event = parseEvent(job.data?.event)
       const context: WorkerContext = { job }
       const observation = telemetry?.beginJob({
-        type:
-          event.event === 'unknown' || event.event === 'invalid'
-            ? (event.type ?? event.event)
-            : event.event,
+        type: eventTypeName(event),
         id: job.id,
         attempt: job.attemptsMade + 1,
         enqueuedAt: job.timestamp,
@@ -166,9 +169,7 @@ export function createWorker(
         observation.end('failed')
         throw error
       }
-      observation.end(
-        event.event === 'invalid' || event.event === 'unknown' ? event.event : 'handled',
-      )
+      observation.end(settledOutcome(event))
     },
     workerOptions,
   )

@@ -4,7 +4,7 @@ import { describeInvalid, parseEvent, type WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { Config } from './options.js'
 import { inProcess, type Report } from './run-in-process.js'
-import type { Observation } from './telemetry.js'
+import { type Observation, step } from './telemetry.js'
 import { within } from './within.js'
 
 export type { Report }
@@ -33,16 +33,6 @@ export function parseBatch(raw: readonly unknown[], strict: boolean): WebhookEve
   return events
 }
 
-/** Validate a batch, as a step of the request's trace when it is observed. */
-function validate(
-  raw: readonly unknown[],
-  strict: boolean,
-  observation: Observation | undefined,
-): WebhookEvent[] {
-  if (!observation) return parseBatch(raw, strict)
-  return observation.step('sendclean.validate', () => parseBatch(raw, strict))
-}
-
 /** The receiver's delivery, chosen once: its queue's sink, or its handlers in this process. */
 export function deliverer<C>(
   config: Config<C>,
@@ -52,7 +42,7 @@ export function deliverer<C>(
   if (config.queue) return queued(config, report)
   const runBatch = inProcess(config, handlers, report)
   return (raw, context, observation) => {
-    const events = validate(raw, config.strict, observation)
+    const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
     // Validation copied every event, so the parsed originals are garbage unless something
     // still points at this array, and the frames below this one do until the batch is done.
     // Emptying it means a batch in hand costs one copy of its events, not two.
@@ -69,7 +59,7 @@ function queued<C>(config: Config<C>, report: Report<C>): Deliver<C> {
   const queue = config.queue
   if (!queue) throw new Error('unreachable: queued() without a queue')
   return async (raw, context, observation) => {
-    const events = validate(raw, config.strict, observation)
+    const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as WebhookEvent
       if (event.event === 'invalid') await report(invalidEventError(event, i), context)
@@ -90,9 +80,7 @@ function queued<C>(config: Config<C>, report: Report<C>): Deliver<C> {
         () => new Error(`the queue did not take the batch within ${queue.timeoutMs} ms`),
       )
     try {
-      await (observation
-        ? observation.step('sendclean.enqueue', enqueue, observation.instruments?.enqueueDuration)
-        : enqueue())
+      await step(observation, 'sendclean.enqueue', enqueue, 'enqueueDuration')
       observation?.countEvents(events, 'enqueued')
     } catch (cause) {
       throw new WebhookError(

@@ -39,8 +39,7 @@ export class Receiver<C = unknown> {
     this.#config = resolveOptions(options)
     this.#handlers.addMap(options.on)
     this.#deliver = deliverer(this.#config, this.#handlers, this.#report)
-    this.#telemetry = telemetryFor(this.#config.openTelemetry)
-    if (this.#telemetry) this.#telemetry.lastVerified = () => this.#lastVerified
+    this.#telemetry = telemetryFor(this.#config.openTelemetry, () => this.#lastVerified)
     this.on = ((types: string | readonly string[], handler: unknown) => {
       if (this.#config.queue) {
         throw configurationError(
@@ -68,22 +67,17 @@ export class Receiver<C = unknown> {
    */
   async health(): Promise<ReceiverHealth> {
     const lastVerifiedAt = this.#lastVerified === undefined ? null : new Date(this.#lastVerified)
-    const sink = this.#config.queue?.sink
-    if (!sink) return { ready: true, lastVerifiedAt }
-    if (!sink.ready) return { ready: true, lastVerifiedAt, queue: { ready: true } }
+    const { queue } = this.#config
+    if (!queue) return { ready: true, lastVerifiedAt }
+    const { sink, timeoutMs } = queue
     try {
-      await within(
-        sink.ready(),
-        this.#config.queue?.timeoutMs ?? 5000,
-        () => new Error('the queue did not answer in time'),
-      )
+      if (sink.ready) {
+        await within(sink.ready(), timeoutMs, () => new Error('the queue did not answer in time'))
+      }
       return { ready: true, lastVerifiedAt, queue: { ready: true } }
     } catch (error) {
-      return {
-        ready: false,
-        lastVerifiedAt,
-        queue: { ready: false, error: (error as Error).message },
-      }
+      const reason = (error as Error).message
+      return { ready: false, lastVerifiedAt, queue: { ready: false, error: reason } }
     }
   }
 

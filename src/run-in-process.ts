@@ -3,7 +3,7 @@ import type { WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { ClaimResult, EventOutcome } from './idempotency.js'
 import type { Config } from './options.js'
-import type { Observation } from './telemetry.js'
+import { type Observation, settledOutcome } from './telemetry.js'
 import { within } from './within.js'
 
 /** Tells the error hook; for a handler failure, `'skip'` means give up on that event. */
@@ -172,13 +172,7 @@ async function observed(
   }
   if (result === undefined) return observation.eventEnd(watch, 'failed', false)
   if (result === 'duplicate') return observation.eventEnd(watch, 'duplicate', false)
-  const named =
-    result === 'skipped'
-      ? 'skipped'
-      : event.event === 'invalid' || event.event === 'unknown'
-        ? event.event
-        : 'handled'
-  observation.eventEnd(watch, named, true)
+  observation.eventEnd(watch, result === 'skipped' ? 'skipped' : settledOutcome(event), true)
 }
 
 async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void> {

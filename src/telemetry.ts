@@ -147,17 +147,18 @@ export class Telemetry {
   #meterFrom: OtelMeterProvider | undefined
   #instruments: Instruments | undefined
   /** When the last batch passed its signature check (ms since the epoch), for the gauge. */
-  lastVerified: () => number | undefined = () => undefined
+  readonly #lastVerified: () => number | undefined
 
-  constructor(api: OpenTelemetryApi, options: TelemetryOptions) {
+  constructor(
+    api: OpenTelemetryApi,
+    options: TelemetryOptions,
+    lastVerified: () => number | undefined,
+  ) {
     this.#api = api
     this.#options = options
+    this.#lastVerified = lastVerified
     this.#noopTracerProvider = new api.ProxyTracerProvider().getDelegate()
     this.#noopMeterPrototype = Object.getPrototypeOf(api.createNoopMeter())
-  }
-
-  get api(): OpenTelemetryApi {
-    return this.#api
   }
 
   /** The tracer, or undefined while no SDK is registered. Follows a provider set later. */
@@ -183,7 +184,7 @@ export class Telemetry {
       this.#instruments =
         Object.getPrototypeOf(meter) === this.#noopMeterPrototype
           ? undefined
-          : createInstruments(meter, () => this.lastVerified())
+          : createInstruments(meter, this.#lastVerified)
     }
     return this.#instruments
   }
@@ -224,19 +225,15 @@ export class Telemetry {
       },
       parent,
     )
-    const context = span ? api.trace.setSpan(parent, span) : undefined
-    const start = performance.now()
+    const watch: EventObservation = {
+      span,
+      context: span ? api.trace.setSpan(parent, span) : undefined,
+      start: performance.now(),
+      type: job.type,
+    }
     return {
-      run: (fn) => (context === undefined ? fn() : api.context.with(context, fn)),
-      end: (outcome) => {
-        const attributes = { 'sendclean.event.type': job.type, 'sendclean.event.outcome': outcome }
-        instruments?.handlerDuration.record?.(since(start), attributes)
-        instruments?.events.add?.(1, attributes)
-        if (!span) return
-        span.setAttribute('sendclean.event.outcome', outcome)
-        if (outcome === 'failed') span.setStatus({ code: STATUS_ERROR, message: 'failed' })
-        span.end()
-      },
+      run: (fn) => withContext(api, watch.context, fn),
+      end: (outcome) => endEvent(instruments, watch, outcome, true),
     }
   }
 
@@ -293,21 +290,64 @@ export type EventOutcomeName =
   | 'skipped'
   | 'enqueued'
 
-const typeOf = (event: WebhookEvent) =>
+/** The `sendclean.event.type` of an event: its `event` value as sent, when it has one. */
+export const eventTypeName = (event: WebhookEvent): string =>
   event.event === 'unknown' || event.event === 'invalid' ? (event.type ?? event.event) : event.event
+
+/** What became of an event whose handlers ran to the end. */
+export const settledOutcome = (event: WebhookEvent): EventOutcomeName =>
+  event.event === 'invalid' || event.event === 'unknown' ? event.event : 'handled'
+
+function withContext<T>(api: OpenTelemetryApi, context: unknown, fn: () => T): T {
+  return context === undefined ? fn() : api.context.with(context, fn)
+}
+
+/** An event's data points, and its span ended with the outcome. */
+function endEvent(
+  instruments: Instruments | undefined,
+  event: EventObservation,
+  outcome: EventOutcomeName,
+  ran: boolean,
+): void {
+  const attributes = { 'sendclean.event.type': event.type, 'sendclean.event.outcome': outcome }
+  if (ran) instruments?.handlerDuration.record?.(since(event.start), attributes)
+  instruments?.events.add?.(1, attributes)
+  const { span } = event
+  if (!span) return
+  span.setAttribute('sendclean.event.outcome', outcome)
+  if (outcome === 'failed') span.setStatus({ code: STATUS_ERROR, message: 'failed' })
+  span.end()
+}
+
+/**
+ * `fn` as a step of an observed request (`Observation.step`), or just `fn` when the request is
+ * not observed.
+ */
+export function step<T>(
+  observation: Observation | undefined,
+  name: string,
+  fn: () => T,
+  duration?: 'verifyDuration' | 'enqueueDuration',
+): T {
+  if (!observation) return fn()
+  return observation.step(name, fn, duration && observation.instruments?.[duration])
+}
 
 /** One queued job in a worker. */
 export interface JobObservation {
   run<T>(fn: () => T): T
-  end(outcome: 'handled' | 'failed' | 'invalid' | 'unknown'): void
+  end(outcome: EventOutcomeName): void
 }
 
 /** Telemetry for a receiver or worker: through the API given or found, or none. */
-export function telemetryFor(option: TelemetryOptions | false | undefined): Telemetry | undefined {
+export function telemetryFor(
+  option: TelemetryOptions | false | undefined,
+  lastVerified: () => number | undefined = () => undefined,
+): Telemetry | undefined {
   if (option === false) return undefined
   const options = option ?? {}
   const api = options.api ?? findOpenTelemetry()
-  return api ? new Telemetry(api, options) : undefined
+  return api ? new Telemetry(api, options, lastVerified) : undefined
 }
 
 /** One event being run: its span (when tracing) and start time. */
@@ -355,7 +395,7 @@ export class Observation {
 
   /** Run `fn` with this request's span active (so the app's own spans nest under it). */
   run<T>(fn: () => T): T {
-    return this.context === undefined ? fn() : this.#api.context.with(this.context, fn)
+    return withContext(this.#api, this.context, fn)
   }
 
   /**
@@ -408,7 +448,7 @@ export class Observation {
 
   /** An event's handlers start. */
   eventStart(event: WebhookEvent, index: number): EventObservation {
-    const type = typeOf(event)
+    const type = eventTypeName(event)
     const span = this.#tracer?.startSpan(
       'sendclean.handler',
       { attributes: { 'sendclean.event.type': type, 'sendclean.event.index': index } },
@@ -420,26 +460,19 @@ export class Observation {
 
   /** Run an event's handlers inside its span. */
   within<T>(event: EventObservation, fn: () => T): T {
-    return event.context === undefined ? fn() : this.#api.context.with(event.context, fn)
+    return withContext(this.#api, event.context, fn)
   }
 
   /** An event's handlers are done: `ran` when they ran (a duplicate's did not). */
   eventEnd(event: EventObservation, outcome: EventOutcomeName, ran: boolean): void {
-    const attributes = { 'sendclean.event.type': event.type, 'sendclean.event.outcome': outcome }
-    if (ran) this.#instruments?.handlerDuration.record?.(since(event.start), attributes)
-    this.#instruments?.events.add?.(1, attributes)
-    if (event.span) {
-      event.span.setAttribute('sendclean.event.outcome', outcome)
-      if (outcome === 'failed') event.span.setStatus({ code: STATUS_ERROR, message: 'failed' })
-      event.span.end()
-    }
+    endEvent(this.#instruments, event, outcome, ran)
   }
 
   /** Events that were taken by the queue, or refused before running (strict mode). */
   countEvents(events: readonly WebhookEvent[], outcome: EventOutcomeName): void {
     for (const event of events) {
       this.#instruments?.events.add?.(1, {
-        'sendclean.event.type': typeOf(event),
+        'sendclean.event.type': eventTypeName(event),
         'sendclean.event.outcome': outcome,
       })
     }

@@ -2,7 +2,7 @@ import { decodeBatch, malformed } from './decode-batch.js'
 import { WebhookError } from './errors.js'
 import type { Config } from './options.js'
 import { readBody, tooLarge } from './read-body.js'
-import type { Observation } from './telemetry.js'
+import { type Observation, step } from './telemetry.js'
 import type { WebhookRequest } from './types.js'
 import { verifyRequest } from './verify-request.js'
 
@@ -35,16 +35,18 @@ export async function verifiedBatch<C>(
       config.bodyTimeoutMs,
       Number.isSafeInteger(expected) ? expected : undefined,
     )
-  const body = await (observation ? observation.step('sendclean.body.read', read) : read())
+  const body = await step(observation, 'sendclean.body.read', read)
   if (observation && body instanceof Uint8Array) observation.bytes = body.length
   const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
   if (!batch) return undefined
 
   // Verify before parsing the events.
-  const verify = () => verifyRequest(config, request, batch)
-  await (observation
-    ? observation.step('sendclean.verify', verify, observation.instruments?.verifyDuration)
-    : verify())
+  await step(
+    observation,
+    'sendclean.verify',
+    () => verifyRequest(config, request, batch),
+    'verifyDuration',
+  )
 
   const raw = batch.events()
   if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')
