@@ -1,6 +1,6 @@
 import { DEFAULT_EVENTS_FIELD } from './constants.js'
 import { WebhookError } from './errors.js'
-import { decodeForm, type FormField, hasMoreFieldsThan } from './form.js'
+import { decodeForm, type FormField } from './form.js'
 import type { SignedPart } from './hmac.js'
 import { ParsedBody } from './read-body.js'
 import { formSignedParts, jsonSignedParts } from './signature.js'
@@ -213,7 +213,8 @@ export function decodeBatch(
     }
   }
   if (!isForm) return fromJson(body, field)
-  // Refused before any per-field work: a form of a million empty fields costs `maxFields` steps.
-  if (hasMoreFieldsThan(body, maxFields)) throw tooManyFields(maxFields)
-  return fromFields(decodeForm(body), field)
+  // Refused at the first field past the limit: a form of a million fields costs `maxFields`.
+  const fields = decodeForm(body, maxFields)
+  if (!fields) throw tooManyFields(maxFields)
+  return fromFields(fields, field)
 }

@@ -24,82 +24,103 @@ const PLUS = 0x2b
 const PERCENT = 0x25
 const SPACE = 0x20
 
-const HEX = new Int8Array(256).fill(-1)
-for (let i = 0; i < 10; i++) HEX[0x30 + i] = i
-for (let i = 0; i < 6; i++) {
-  HEX[0x41 + i] = 10 + i
-  HEX[0x61 + i] = 10 + i
+// A hex digit's value (low nibble), and the same shifted into the high nibble; -1 for any other
+// byte, so `HIGH[a] | LOW[b]` is a byte when both are hex digits and negative otherwise.
+const LOW = new Int16Array(256).fill(-1)
+const HIGH = new Int16Array(256).fill(-1)
+for (const [from, first, count] of [
+  [0x30, 0, 10],
+  [0x41, 10, 6],
+  [0x61, 10, 6],
+] as const) {
+  for (let i = 0; i < count; i++) {
+    LOW[from + i] = first + i
+    HIGH[from + i] = (first + i) << 4
+  }
 }
 
-const utf8 = new TextDecoder()
-/** Decode `+` and `%XX` in `src[from, to)`. A malformed escape is kept literally, as browsers do. */
-export function percentDecode(src: Uint8Array, from: number, to: number): Uint8Array {
-  let i = from
-  while (i < to) {
-    const c = src[i]
-    if (c === PERCENT || c === PLUS) break
-    i++
-  }
-  if (i === to) return src.subarray(from, to)
+// Names are decoded as URLSearchParams does ("UTF-8 decode without BOM"): a leading U+FEFF stays.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
-  const out = new Uint8Array(to - from)
-  out.set(src.subarray(from, i))
-  let o = i - from
-  for (; i < to; i++) {
-    const c = src[i] as number
-    if (c === PLUS) {
-      out[o++] = SPACE
-    } else if (c === PERCENT && i + 2 < to) {
-      const hi = HEX[src[i + 1] as number] as number
-      const lo = HEX[src[i + 2] as number] as number
-      if (hi >= 0 && lo >= 0) {
-        out[o++] = (hi << 4) | lo
-        i += 2
-      } else {
-        out[o++] = c
-      }
-    } else {
-      out[o++] = c
+/**
+ * Decodes the parts of one form body in a single pass over its bytes: each part ends at `&` (or,
+ * for a name, `=`), found by the same loop that decodes it. Parts with escapes are written to
+ * one buffer shared by the whole body, allocated at the first escape; a part without escapes is
+ * a view of the body.
+ */
+class PartDecoder {
+  /** Where the last part ended: the index of its `&`/`=`, or the body's length. */
+  end = 0
+  #out: Uint8Array | undefined
+  #used = 0
+
+  constructor(private readonly src: Uint8Array) {}
+
+  /** Decode `+` and `%XX` from `from` up to `&` or `stop`. A malformed escape is kept as is. */
+  part(from: number, stop: number): Uint8Array {
+    const src = this.src
+    const n = src.length
+    let i = from
+    let c = 0
+    for (; i < n; i++) {
+      c = src[i] as number
+      if (c === PERCENT || c === PLUS || c === AMP || c === stop) break
     }
+    if (i === n || c === AMP || c === stop) {
+      this.end = i
+      return src.subarray(from, i)
+    }
+    // Decoded bytes never outnumber encoded ones, so what is left of the body always fits.
+    this.#out ??= new Uint8Array(n - from)
+    const out = this.#out
+    const begin = this.#used
+    out.set(src.subarray(from, i), begin)
+    let o = begin + (i - from)
+    for (; i < n; i++) {
+      c = src[i] as number
+      if (c === PERCENT) {
+        const byte =
+          i + 2 < n
+            ? (HIGH[src[i + 1] as number] as number) | (LOW[src[i + 2] as number] as number)
+            : -1
+        if (byte >= 0) {
+          out[o++] = byte
+          i += 2
+        } else out[o++] = c
+      } else if (c === PLUS) out[o++] = SPACE
+      else if (c === AMP || c === stop) break
+      else out[o++] = c
+    }
+    this.end = i
+    this.#used = o
+    return out.subarray(begin, o)
   }
-  return out.subarray(0, o)
 }
 
 /**
- * Whether the form has more than `max` fields (non-empty `&`-separated segments). Stops
- * counting at `max + 1`, so refusing a body of a million fields costs no more than `max` steps.
+ * Split and decode a form body in one pass. Empty segments (`a=1&&b=2`) are skipped, as
+ * URLSearchParams does. Returns `undefined` as soon as a field past `maxFields` starts, so a
+ * body of a million fields costs `maxFields` fields of work, not a million.
  */
-export function hasMoreFieldsThan(body: Uint8Array, max: number): boolean {
-  let count = 0
-  let start = 0
-  const n = body.length
-  while (start < n) {
-    let end = body.indexOf(AMP, start)
-    if (end === -1) end = n
-    if (end > start && ++count > max) return true
-    start = end + 1
-  }
-  return false
-}
-
-/** Split and decode a form body. Empty segments (`a=1&&b=2`) are skipped, as URLSearchParams does. */
-export function decodeForm(body: Uint8Array): FormField[] {
+export function decodeForm(
+  body: Uint8Array,
+  maxFields = Number.POSITIVE_INFINITY,
+): FormField[] | undefined {
   const fields: FormField[] = []
+  const decoder = new PartDecoder(body)
   const n = body.length
-  let start = 0
-  while (start < n) {
-    let end = body.indexOf(AMP, start)
-    if (end === -1) end = n
-    if (end > start) {
-      // Look for '=' inside this segment only: searching the rest of the body for it would
-      // make a body of many '='-less fields quadratic.
-      let eq = start
-      while (eq < end && body[eq] !== EQ) eq++
-      const nameBytes = percentDecode(body, start, eq)
-      const value = eq < end ? percentDecode(body, eq + 1, end) : body.subarray(end, end)
-      fields.push({ name: utf8.decode(nameBytes), nameBytes, value })
+  let i = 0
+  while (i < n) {
+    if (body[i] === AMP) {
+      i++
+      continue
     }
-    start = end + 1
+    if (fields.length === maxFields) return undefined
+    const nameBytes = decoder.part(i, EQ)
+    const at = decoder.end
+    const value = at < n && body[at] === EQ ? decoder.part(at + 1, AMP) : body.subarray(at, at)
+    fields.push({ name: utf8.decode(nameBytes), nameBytes, value })
+    i = decoder.end + 1
   }
   return fields
 }

@@ -1,9 +1,71 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compareBytes, decodeForm, percentDecode } from '../src/form.js'
+import { compareBytes, decodeForm } from '../src/form.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const text = (b: Uint8Array | string) => (typeof b === 'string' ? b : new TextDecoder().decode(b))
 const asBytes = (v: Uint8Array | string) => (typeof v === 'string' ? bytes(v) : v)
+const fieldsOf = (body: Uint8Array, max?: number) => {
+  const fields = decodeForm(body, max)
+  if (!fields) throw new Error('more fields than allowed')
+  return fields
+}
+
+/**
+ * The general decoder, written the slow and obvious way: split on `&`, drop empty segments,
+ * split each at its first `=`, then turn `+` into a space and each `%XX` into its byte.
+ */
+function reference(body: Uint8Array): Array<[number[], number[]]> {
+  const split = (part: number[], at: number): number[][] => {
+    const out: number[][] = [[]]
+    for (const b of part) {
+      if (b === at) out.push([])
+      else out[out.length - 1]?.push(b)
+    }
+    return out
+  }
+  const hex = (b: number | undefined) =>
+    b !== undefined && /^[0-9a-fA-F]$/.test(String.fromCharCode(b))
+      ? Number.parseInt(String.fromCharCode(b), 16)
+      : -1
+  const decode = (part: number[]) => {
+    const out: number[] = []
+    for (let i = 0; i < part.length; i++) {
+      const b = part[i] as number
+      const hi = hex(part[i + 1])
+      const lo = hex(part[i + 2])
+      if (b === 0x25 && hi >= 0 && lo >= 0) {
+        out.push(hi * 16 + lo)
+        i += 2
+      } else out.push(b === 0x2b ? 0x20 : b)
+    }
+    return out
+  }
+  return split([...body], 0x26)
+    .filter((segment) => segment.length > 0)
+    .map((segment) => {
+      const eq = segment.indexOf(0x3d)
+      const [name, value] =
+        eq === -1 ? [segment, []] : [segment.slice(0, eq), segment.slice(eq + 1)]
+      return [decode(name), decode(value)]
+    })
+}
+
+// Bytes that matter to a form decoder, escapes (whole, cut short, not hex), and any byte at all.
+const formByte = fc.oneof(
+  fc.constantFrom(...'&=+%'.split('').map((c) => c.charCodeAt(0))),
+  fc.constantFrom(0x30, 0x39, 0x41, 0x46, 0x61, 0x66, 0x67, 0x5a),
+  fc.integer({ min: 0, max: 255 }),
+)
+const formPiece = fc.oneof(
+  formByte.map((b) => [b]),
+  fc
+    .constantFrom('%41', '%c3%bc', '%C3', '%F0%9F%93%A7', '%4', '%%', '%zz', '%EF%BB%BF')
+    .map((s) => [...bytes(s)]),
+)
+const formBody = fc
+  .array(formPiece, { maxLength: 40 })
+  .map((pieces) => new Uint8Array(pieces.flat()))
 
 describe('decodeForm', () => {
   it.each([
@@ -13,29 +75,74 @@ describe('decodeForm', () => {
     'empty=&&novalue&x=%ZZ%4',
     'k%20ey=v%2fal%2F',
     'emoji=%F0%9F%93%A7',
+    '%EF%BB%BFa=1',
+    'a=%4&b=%&c=%41%',
     '',
   ])('agrees with URLSearchParams on %j', (body) => {
     const expected = [...new URLSearchParams(body)]
-    const actual = decodeForm(bytes(body)).map((f) => [f.name, text(f.value)])
+    const actual = fieldsOf(bytes(body)).map((f) => [f.name, text(f.value)])
     expect(actual).toEqual(expected)
+  })
+
+  it('gives the same bytes as the obvious decoder, for any body', () => {
+    fc.assert(
+      fc.property(formBody, (body) => {
+        const actual = fieldsOf(body).map((f) => [[...f.nameBytes], [...asBytes(f.value)]])
+        expect(actual).toEqual(reference(body))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('gives the same names as URLSearchParams, for any ASCII body', () => {
+    fc.assert(
+      // URLSearchParams takes text, and Node's decodes raw non-ASCII next to escapes unlike the
+      // WHATWG parser (U+FFFD for valid bytes): ASCII bodies only. Escapes still give any byte.
+      fc.property(
+        formBody.map((raw) => raw.map((b) => b & 0x7f)),
+        (body) => {
+          const names = fieldsOf(body).map((f) => f.name)
+          // A leading `&` stops URLSearchParams from dropping a leading `?` (it takes a query string).
+          expect(names).toEqual([...new URLSearchParams(`&${text(body)}`)].map(([name]) => name))
+        },
+      ),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('gives up at the first field past maxFields, and only then', () => {
+    fc.assert(
+      fc.property(formBody, fc.integer({ min: 0, max: 6 }), (body, max) => {
+        const count = reference(body).length
+        const fields = decodeForm(body, max)
+        if (count > max) expect(fields).toBeUndefined()
+        else expect(fields).toHaveLength(count)
+      }),
+      { numRuns: 3000 },
+    )
   })
 
   it('returns a view, not a copy, for a value without escapes', () => {
     const body = bytes('a=plain')
-    const [field] = decodeForm(body)
+    const [field] = fieldsOf(body)
     expect((field?.value as Uint8Array | undefined)?.buffer).toBe(body.buffer)
   })
 
-  it('keeps raw bytes that are not valid UTF-8 (they are what was signed)', () => {
-    const [field] = decodeForm(bytes('a=%FF%FE'))
-    expect([...asBytes(field?.value ?? '')]).toEqual([0xff, 0xfe])
+  it('decodes every escaped part into one buffer, never past its own bytes', () => {
+    const [a, b, c] = fieldsOf(bytes('x%41=%42%43&plain=yes&y=%44+'))
+    expect([a?.name, text(a?.value ?? ''), b?.name, text(b?.value ?? '')]).toEqual([
+      'xA',
+      'BC',
+      'plain',
+      'yes',
+    ])
+    expect(text(c?.value ?? '')).toBe('D ')
+    expect(asBytes(a?.value ?? '').buffer).toBe(asBytes(c?.value ?? '').buffer)
   })
-})
 
-describe('percentDecode', () => {
-  it('decodes only inside the window it is given', () => {
-    const src = bytes('xx%41+%42yy')
-    expect(text(percentDecode(src, 2, 9))).toBe('A B')
+  it('keeps raw bytes that are not valid UTF-8 (they are what was signed)', () => {
+    const [field] = fieldsOf(bytes('a=%FF%FE'))
+    expect([...asBytes(field?.value ?? '')]).toEqual([0xff, 0xfe])
   })
 })
 

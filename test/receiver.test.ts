@@ -305,7 +305,7 @@ describe('before the signature is checked', () => {
     for (const res of [small, large]) expect(res.body).not.toContain('example.com')
   })
 
-  it('maxFields refuses a form with more fields, 413, before decoding any', async () => {
+  it('maxFields refuses a form with more fields, 413, at the first field past it', async () => {
     const errors: WebhookError[] = []
     const receiver = createReceiver({ ...base, maxFields: 2, onError: (e) => void errors.push(e) })
     const res = await receiver.handle(post('a=1&b=2&c=3', { 'content-type': FORM }))
