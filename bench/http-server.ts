@@ -1,11 +1,13 @@
 // One server for the HTTP benchmark: `<framework> <variant>`, where framework is express, koa,
 // hono (on @hono/node-server), hono-web (the same app given only the Web Request) or node, and variant is `package` (this package's adapter), `handwritten` (the framework's
-// usual body parser + HMAC + JSON.parse, as a user would write it), `bare` (200, no parsing), or
+// usual body parser + HMAC + JSON.parse, as a user would write it), `bare` (200, no parsing),
+// `read` (200 once the body is read into one buffer, nothing parsed: what any receiver pays), or
 // `queue` (express only: the adapter in queue mode on BullMQ at $REDIS_URL).
-// Prints {"port","statsPort"}; the stats port answers the process's peak RSS. $BENCH_DIST, when
+// Prints {"port","statsPort"}; the stats port answers the process's peak RSS and the CPU time
+// it has used so far (user + system, µs, every thread: GC helpers included). $BENCH_DIST, when
 // set, is another build's dist/ folder to take the adapters from.
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parse as parseQuery } from 'node:querystring'
 import { createAdaptorServer } from '@hono/node-server'
@@ -49,6 +51,16 @@ function verifyAndParse(fields: Record<string, unknown>, signature: string | und
   return true
 }
 
+/** The body into one buffer, the cheapest way Node offers: what every receiver must pay. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
 function build(framework: string, variant: string): Server {
   if (framework === 'express') {
     const app = express()
@@ -74,6 +86,11 @@ function build(framework: string, variant: string): Server {
           .type('text/plain')
           .send(ok ? HANDSHAKE_BODY : 'bad signature')
       })
+    } else if (variant === 'read') {
+      app.post(PATH, async (req, res) => {
+        await readBody(req)
+        res.type('text/plain').send(HANDSHAKE_BODY)
+      })
     } else app.post(PATH, (_req, res) => void res.type('text/plain').send(HANDSHAKE_BODY))
     return createServer(app)
   }
@@ -89,6 +106,11 @@ function build(framework: string, variant: string): Server {
         )
         ctx.status = ok ? 200 : 401
         ctx.body = ok ? HANDSHAKE_BODY : 'bad signature'
+      })
+    } else if (variant === 'read') {
+      app.use(async (ctx) => {
+        await readBody(ctx.req)
+        ctx.body = HANDSHAKE_BODY
       })
     } else {
       app.use((ctx) => {
@@ -107,6 +129,11 @@ function build(framework: string, variant: string): Server {
         const ok = verifyAndParse(fields, c.req.header('x-sendcleantes-signature'))
         return c.text(ok ? HANDSHAKE_BODY : 'bad signature', ok ? 200 : 401)
       })
+    } else if (variant === 'read') {
+      app.post(PATH, async (c) => {
+        await c.req.arrayBuffer()
+        return c.text(HANDSHAKE_BODY)
+      })
     } else app.post(PATH, (c) => c.text(HANDSHAKE_BODY))
     // hono-web: the app gets only the Web Request (no node-server env), as on Bun, Deno, Workers.
     const fetch = framework === 'hono-web' ? (request: Request) => app.fetch(request) : app.fetch
@@ -123,9 +150,10 @@ function build(framework: string, variant: string): Server {
 }
 
 const server = build(process.argv[2] ?? '', process.argv[3] ?? '')
-const stats = createServer((_req, res) =>
-  res.end(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS })),
-)
+const stats = createServer((_req, res) => {
+  const { user, system } = process.cpuUsage()
+  res.end(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, cpuUs: user + system }))
+})
 server.listen(0, '127.0.0.1', () =>
   stats.listen(0, '127.0.0.1', () => {
     const port = (server.address() as AddressInfo).port

@@ -1,5 +1,6 @@
 // HTTP benchmark on loopback: each adapter against the same framework hand-written with its
-// usual body parser, the same framework answering 200 without parsing, and bare node:http.
+// usual body parser, the same framework answering 200 after only reading the body, and without
+// reading it, and bare node:http.
 // Fresh server process per run, shuffled order, several rounds; medians of req/s and p99.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +16,8 @@ export interface HttpResult {
   rps: number[]
   p99: number[]
   maxRssMb: number[]
+  /** The server's CPU time per request, µs (user + system, all its threads). */
+  cpuUs: number[]
 }
 
 export async function once(
@@ -26,7 +29,7 @@ export async function once(
   distinct = false,
   /** Another build's dist/ folder for the package's adapters (bench/revisions.ts). */
   dist?: string,
-): Promise<{ rps: number; p99: number; maxRssMb: number; requests: number }> {
+): Promise<{ rps: number; p99: number; maxRssMb: number; cpuUs: number; requests: number }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/http-server.ts', framework, variant],
@@ -43,7 +46,13 @@ export async function once(
         child.once('exit', (code) => reject(new Error(`${framework}/${variant} exited ${code}`)))
       },
     )
+    const stats = async () =>
+      (await (await fetch(`http://127.0.0.1:${statsPort}`)).json()) as {
+        maxRssKb: number
+        cpuUs: number
+      }
     const p = payload(n)
+    const before = await stats()
     const result = await autocannon({
       url: `http://127.0.0.1:${port}/webhooks/sendclean`,
       method: 'POST',
@@ -73,13 +82,12 @@ export async function once(
     })
     const non2xx = result.non2xx + result.errors + result.timeouts
     if (non2xx > 0) throw new Error(`${framework}/${variant} N=${n}: ${non2xx} failed requests`)
-    const { maxRssKb } = (await (await fetch(`http://127.0.0.1:${statsPort}`)).json()) as {
-      maxRssKb: number
-    }
+    const after = await stats()
     return {
       rps: result.requests.total / result.duration,
       p99: result.latency.p99,
-      maxRssMb: maxRssKb / 1024,
+      maxRssMb: after.maxRssKb / 1024,
+      cpuUs: (after.cpuUs - before.cpuUs) / result.requests.total,
       requests: result.requests.total,
     }
   } finally {
@@ -107,7 +115,7 @@ export async function runHttp({
 }) {
   const cases = ['express', 'koa', 'hono', 'hono-web']
     .flatMap((framework) =>
-      ['package', 'handwritten', 'bare'].map((variant) => ({ framework, variant })),
+      ['package', 'handwritten', 'read', 'bare'].map((variant) => ({ framework, variant })),
     )
     .concat([{ framework: 'node', variant: 'bare' }])
     .flatMap((c) => sizes.map((n) => ({ ...c, n })))
@@ -116,8 +124,9 @@ export async function runHttp({
     for (const c of shuffle(cases)) {
       const key = `${c.framework}/${c.variant}/${c.n}`
       const r = await once(c.framework, c.variant, c.n, seconds)
-      const entry = results.get(key) ?? { ...c, rps: [], p99: [], maxRssMb: [] }
+      const entry = results.get(key) ?? { ...c, rps: [], p99: [], maxRssMb: [], cpuUs: [] }
       entry.rps.push(r.rps)
+      entry.cpuUs.push(r.cpuUs)
       entry.p99.push(r.p99)
       entry.maxRssMb.push(r.maxRssMb)
       results.set(key, entry)
