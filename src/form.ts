@@ -51,14 +51,17 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 class PartDecoder {
   /** Where the last part ended: the index of its `&`/`=`, or the body's length. */
   end = 0
+  readonly #src: Uint8Array
   #out: Uint8Array | undefined
   #used = 0
 
-  constructor(private readonly src: Uint8Array) {}
+  constructor(src: Uint8Array) {
+    this.#src = src
+  }
 
   /** Decode `+` and `%XX` from `from` up to `&` or `stop`. A malformed escape is kept as is. */
   part(from: number, stop: number): Uint8Array {
-    const src = this.src
+    const src = this.#src
     const n = src.length
     let i = from
     let c = 0
