@@ -10,30 +10,15 @@ import {
   redisStore,
   storeConformance,
   type WebhookEvent,
-  type WebhookRequest,
 } from '../src/index.js'
 import {
   COLLIDING_EVENTS,
-  FORM,
-  formDelivery,
   KEY,
   SEED_EVENTS,
-  SEED_EVENTS_TEXT,
-  SIGNATURE_HEADER,
+  signedRequest,
   URL_REGISTERED,
 } from './support/fixtures.js'
 import { useRedis } from './support/redis-setup.js'
-
-function delivery(events = SEED_EVENTS_TEXT): WebhookRequest<undefined> {
-  const { body, signature } = formDelivery(events)
-  return {
-    method: 'POST',
-    url: URL_REGISTERED,
-    headers: new Headers({ 'content-type': FORM, [SIGNATURE_HEADER]: signature }),
-    body,
-    context: undefined,
-  }
-}
 
 const identity = (raw: unknown) => eventIdentity(parseEvent(raw))
 
@@ -72,8 +57,8 @@ describe('memoryStore', () => {
 describe('de-duplication in the receiver', () => {
   it('a replayed batch is acknowledged without running handlers again', async () => {
     const { receiver, handled } = receiverWith(memoryStore())
-    expect((await receiver.handle(delivery())).status).toBe(200)
-    expect((await receiver.handle(delivery())).status).toBe(200)
+    expect((await receiver.handle(signedRequest())).status).toBe(200)
+    expect((await receiver.handle(signedRequest())).status).toBe(200)
     expect(handled).toHaveLength(7)
   })
 
@@ -88,11 +73,11 @@ describe('de-duplication in the receiver', () => {
         },
       },
     })
-    expect((await receiver.handle(delivery())).status).toBe(500)
+    expect((await receiver.handle(signedRequest())).status).toBe(500)
     expect(handled).toEqual(['hard_bounce', 'soft_bounce', 'send', 'delivered'])
     expect(store.outcome(await identity(SEED_EVENTS[4]))).toBeUndefined()
     failClick = false
-    expect((await receiver.handle(delivery())).status).toBe(200)
+    expect((await receiver.handle(signedRequest())).status).toBe(200)
     expect(handled).toEqual([
       'hard_bounce',
       'soft_bounce',
@@ -115,7 +100,7 @@ describe('de-duplication in the receiver', () => {
       },
       onError: (error) => (error.code === 'HANDLER_FAILED' ? 'skip' : undefined),
     })
-    expect((await receiver.handle(delivery())).status).toBe(200)
+    expect((await receiver.handle(signedRequest())).status).toBe(200)
     expect(handled).toHaveLength(6)
     expect(store.outcome(await identity(SEED_EVENTS[6]))).toBe('skipped')
     expect(store.outcome(await identity(SEED_EVENTS[0]))).toBe('handled')
@@ -129,7 +114,7 @@ describe('de-duplication in the receiver', () => {
     }
     const codes: string[] = []
     const { receiver, handled } = receiverWith(broken, { onError: (e) => void codes.push(e.code) })
-    expect((await receiver.handle(delivery())).status).toBe(503)
+    expect((await receiver.handle(signedRequest())).status).toBe(503)
     expect(handled).toHaveLength(0)
     expect(codes).toEqual(['STORE_FAILED'])
   })
@@ -156,8 +141,8 @@ describe.skipIf(!redisUrl)('redisStore (real redis-server)', () => {
     const store = redisStore(redis, { prefix: `test:${Date.now()}:` })
     const a = receiverWith(store)
     const b = receiverWith(store)
-    expect((await a.receiver.handle(delivery())).status).toBe(200)
-    expect((await b.receiver.handle(delivery())).status).toBe(200)
+    expect((await a.receiver.handle(signedRequest())).status).toBe(200)
+    expect((await b.receiver.handle(signedRequest())).status).toBe(200)
     expect(a.handled).toHaveLength(7)
     expect(b.handled).toHaveLength(0)
     expect(await store.outcome(await identity(SEED_EVENTS[0]))).toBe('handled')
@@ -178,14 +163,14 @@ describe.skipIf(!redisUrl)('redisStore (real redis-server)', () => {
         },
       },
     })
-    expect((await receiver.handle(delivery())).status).toBe(503)
+    expect((await receiver.handle(signedRequest())).status).toBe(503)
   })
 })
 
 /** Claim-before-run through the receiver: the same for every store. */
 function claimProtocol(makeStore: () => IdempotencyStore) {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-  const one = () => delivery(JSON.stringify([SEED_EVENTS[2]]))
+  const one = () => signedRequest(JSON.stringify([SEED_EVENTS[2]]))
 
   it('a duplicate waits for the running original and is answered only once it is done', async () => {
     const store = makeStore()
@@ -273,7 +258,9 @@ function claimProtocol(makeStore: () => IdempotencyStore) {
 
   it('events that share _id, type and ts but differ are all handled', async () => {
     const { receiver, handled } = receiverWith(makeStore())
-    expect((await receiver.handle(delivery(JSON.stringify(COLLIDING_EVENTS)))).status).toBe(200)
+    expect((await receiver.handle(signedRequest(JSON.stringify(COLLIDING_EVENTS)))).status).toBe(
+      200,
+    )
     // Both timestamps are past safe integers: invalid events, told apart by their raw content.
     expect(handled).toEqual([
       'hard_bounce',

@@ -24,8 +24,7 @@ import {
   formDelivery,
   KEY,
   SEED_EVENTS,
-  SEED_EVENTS_TEXT,
-  SIGNATURE_HEADER,
+  signedRequest,
   URL_REGISTERED,
 } from './support/fixtures.js'
 
@@ -74,11 +73,6 @@ function post(body: string, headers: Record<string, string> = {}): WebhookReques
   }
 }
 
-function signed(events = SEED_EVENTS_TEXT, options: Parameters<typeof formDelivery>[1] = {}) {
-  const { body, signature } = formDelivery(events, options)
-  return post(body, { [SIGNATURE_HEADER]: signature })
-}
-
 const base = () =>
   ({
     keys: KEY,
@@ -105,7 +99,7 @@ const rows: Array<{
     outcome: 'HANDSHAKE',
   },
   { row: 'empty POST handshake', request: () => post(''), status: 200, outcome: 'HANDSHAKE' },
-  { row: 'verified batch', request: () => signed(), status: 200, outcome: 'OK' },
+  { row: 'verified batch', request: () => signedRequest(), status: 200, outcome: 'OK' },
   {
     row: 'no signature',
     request: () => post(formDelivery().body),
@@ -114,27 +108,32 @@ const rows: Array<{
   },
   {
     row: 'wrong key',
-    request: () => signed(undefined, { key: 'other' }),
+    request: () => signedRequest(undefined, { key: 'other' }),
     status: 401,
     outcome: 'SIGNATURE_MISMATCH',
   },
   {
     row: 'other URL',
-    request: () => signed(undefined, { url: `${URL_REGISTERED}/` }),
+    request: () => signedRequest(undefined, { url: `${URL_REGISTERED}/` }),
     status: 401,
     outcome: 'URL_MISMATCH',
   },
-  { row: 'malformed JSON', request: () => signed('[{'), status: 400, outcome: 'MALFORMED_PAYLOAD' },
+  {
+    row: 'malformed JSON',
+    request: () => signedRequest('[{'),
+    status: 400,
+    outcome: 'MALFORMED_PAYLOAD',
+  },
   {
     row: 'too large',
     options: { maxBodyBytes: 100 },
-    request: () => signed(),
+    request: () => signedRequest(),
     status: 413,
     outcome: 'PAYLOAD_TOO_LARGE',
   },
   {
     row: 'not a form',
-    request: () => ({ ...signed(), headers: new Headers({ 'content-type': 'text/plain' }) }),
+    request: () => ({ ...signedRequest(), headers: new Headers({ 'content-type': 'text/plain' }) }),
     status: 415,
     outcome: 'UNSUPPORTED_MEDIA_TYPE',
   },
@@ -160,14 +159,14 @@ const rows: Array<{
         },
       },
     },
-    request: () => signed(),
+    request: () => signedRequest(),
     status: 500,
     outcome: 'HANDLER_FAILED',
   },
   {
     row: 'handlers too slow',
     options: { handlerTimeoutMs: 30, on: { '*': never } },
-    request: () => signed(),
+    request: () => signedRequest(),
     status: 503,
     outcome: 'HANDLER_TIMEOUT',
   },
@@ -182,21 +181,27 @@ const rows: Array<{
         },
       },
     },
-    request: () => signed(),
+    request: () => signedRequest(),
     status: 503,
     outcome: 'STORE_FAILED',
   },
   {
     row: 'queue down',
     options: { queue: { sink: { enqueue: () => Promise.reject(new Error('down')) } } },
-    request: () => signed(),
+    request: () => signedRequest(),
     status: 503,
     outcome: 'QUEUE_FAILED',
   },
-  { row: 'no key', options: { keys: [] }, request: () => signed(), status: 500, outcome: 'NO_KEY' },
+  {
+    row: 'no key',
+    options: { keys: [] },
+    request: () => signedRequest(),
+    status: 500,
+    outcome: 'NO_KEY',
+  },
   {
     row: 'body consumed',
-    request: () => ({ ...signed(), body: new ParsedBody(undefined) }),
+    request: () => ({ ...signedRequest(), body: new ParsedBody(undefined) }),
     status: 500,
     outcome: 'BODY_CONSUMED',
   },
@@ -207,7 +212,7 @@ const rows: Array<{
         throw new Error('vault down')
       },
     },
-    request: () => signed(),
+    request: () => signedRequest(),
     status: 500,
     outcome: 'INTERNAL_ERROR',
   },
@@ -259,7 +264,7 @@ describe('the steps and the events of a verified batch', () => {
       ...base(),
       on: { '*': () => tracer.startActiveSpan('app.work', (span) => span.end()) },
     })
-    const res = await receiver.handle(signed())
+    const res = await receiver.handle(signedRequest())
     expect(res.status).toBe(200)
     const [root] = spans('sendclean.webhook.receive')
     const id = root?.spanContext().spanId
@@ -318,8 +323,8 @@ describe('the steps and the events of a verified batch', () => {
       { ...SEED_EVENTS.find((e) => e.event === 'click'), _id: 'd' },
     ]
     const text = JSON.stringify(events)
-    expect((await receiver.handle(signed(text))).status).toBe(200)
-    expect((await receiver.handle(signed(text))).status).toBe(200) // all duplicates now
+    expect((await receiver.handle(signedRequest(text))).status).toBe(200)
+    expect((await receiver.handle(signedRequest(text))).status).toBe(200) // all duplicates now
     const counted = (await points('sendclean.webhook.events')).map(
       (p) =>
         `${p.attributes['sendclean.event.type']} ${p.attributes['sendclean.event.outcome']} ${p.value}`,
@@ -349,7 +354,7 @@ describe('the steps and the events of a verified batch', () => {
         },
       },
     })
-    await failedAll.handle(signed())
+    await failedAll.handle(signedRequest())
     const failed = (await points('sendclean.webhook.events')).filter(
       (p) => p.attributes['sendclean.event.outcome'] === 'failed',
     )
@@ -364,10 +369,10 @@ describe('the steps and the events of a verified batch', () => {
     const receiver = createReceiver<undefined>(base())
     expect(await receiver.health()).toEqual({ ready: true, lastVerifiedAt: null })
     expect(await points('sendclean.webhook.last_verified.time')).toEqual([])
-    await receiver.handle(signed(undefined, { key: 'other' })) // refused: not a verified delivery
+    await receiver.handle(signedRequest(undefined, { key: 'other' })) // refused: not a verified delivery
     expect((await receiver.health()).lastVerifiedAt).toBeNull()
     const before = Date.now()
-    await receiver.handle(signed())
+    await receiver.handle(signedRequest())
     const { lastVerifiedAt } = await receiver.health()
     expect(lastVerifiedAt?.getTime()).toBeGreaterThanOrEqual(before)
     const [gauge] = await points('sendclean.webhook.last_verified.time')
@@ -381,7 +386,7 @@ describe('the API given instead of found (Workers bundles)', () => {
       ...base(),
       openTelemetry: { ...telemetry, api: api as unknown as OpenTelemetryApi },
     })
-    await receiver.handle(signed())
+    await receiver.handle(signedRequest())
     expect(spans('sendclean.webhook.receive')).toHaveLength(1)
   })
 })
@@ -423,21 +428,21 @@ describe('without an SDK', () => {
   it('records nothing, and telemetry: false turns an SDK off', async () => {
     // No providers given and none registered globally: the API's no-ops.
     const quiet = createReceiver<undefined>({ keys: KEY, url: URL_REGISTERED })
-    expect((await quiet.handle(signed())).status).toBe(200)
+    expect((await quiet.handle(signedRequest())).status).toBe(200)
     const off = createReceiver<undefined>({ ...base(), openTelemetry: false })
-    expect((await off.handle(signed())).status).toBe(200)
+    expect((await off.handle(signedRequest())).status).toBe(200)
     expect(spans()).toEqual([])
     expect(await points('sendclean.webhook.requests')).toEqual([])
   })
 
   it('uses the global providers once an SDK registers them, with no option at all', async () => {
     const receiver = createReceiver<undefined>({ keys: KEY, url: URL_REGISTERED })
-    await receiver.handle(signed())
+    await receiver.handle(signedRequest())
     expect(spans()).toEqual([])
     api.trace.setGlobalTracerProvider(telemetry.tracerProvider)
     api.metrics.setGlobalMeterProvider(telemetry.meterProvider)
     try {
-      await receiver.handle(signed())
+      await receiver.handle(signedRequest())
       expect(spans('sendclean.webhook.receive')).toHaveLength(1)
       expect(await points('sendclean.webhook.requests')).toHaveLength(1)
     } finally {
@@ -477,7 +482,7 @@ describe.skipIf(!redisUrl)('queue mode: SendClean → receiver → Redis → wor
       { connection, prefix, openTelemetry: telemetry },
     )
     closers.push(() => worker.close())
-    expect((await receiver.handle(signed())).status).toBe(200)
+    expect((await receiver.handle(signedRequest())).status).toBe(200)
     const deadline = Date.now() + 10_000
     while (handled.length < SEED_EVENTS.length && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 25))

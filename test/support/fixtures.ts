@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { WebhookRequest } from '../../src/index.js'
 
 /** The seed's seven example events, byte for byte as SendClean documents them. */
 export const SEED_EVENTS_TEXT = readFileSync(
@@ -42,6 +43,21 @@ export function formDelivery(
 
 export const FORM = 'application/x-www-form-urlencoded'
 export const SIGNATURE_HEADER = 'X-SendCleanTES-Signature'
+
+/** {@link formDelivery} as the core's request, POSTed to the registered URL (whatever URL it was signed for). */
+export function signedRequest(
+  eventsText: string = SEED_EVENTS_TEXT,
+  options: Parameters<typeof formDelivery>[1] = {},
+): WebhookRequest<undefined> {
+  const { body, signature } = formDelivery(eventsText, options)
+  return {
+    method: 'POST',
+    url: URL_REGISTERED,
+    headers: new Headers({ 'content-type': FORM, [SIGNATURE_HEADER]: signature }),
+    body,
+    context: undefined,
+  }
+}
 
 const first = SEED_EVENTS[0] as Record<string, unknown>
 
