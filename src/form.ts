@@ -18,6 +18,8 @@ export interface FormField {
   readonly value: Uint8Array | string
 }
 
+import { WasmBody } from './form-wasm.js'
+
 const AMP = 0x26
 const EQ = 0x3d
 const PLUS = 0x2b
@@ -43,6 +45,12 @@ for (const [from, first, count] of [
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
+ * Bodies from this size on are decoded by the WebAssembly loop where it is available
+ * (src/form-wasm.ts); below it, copying the body into the module costs more than it saves.
+ */
+export const WASM_FROM_BYTES = 512
+
+/**
  * Decodes the parts of one form body in a single pass over its bytes: each part ends at `&` (or,
  * for a name, `=`), found by the same loop that decodes it. Parts with escapes are written to
  * one buffer shared by the whole body, allocated at the first escape; a part without escapes is
@@ -54,13 +62,18 @@ class PartDecoder {
   readonly #src: Uint8Array
   #out: Uint8Array | undefined
   #used = 0
+  /** The body in the WebAssembly module, loaded at the first part (`null`: decode in JavaScript). */
+  #wasm: WasmBody | null | undefined
 
-  constructor(src: Uint8Array) {
+  constructor(src: Uint8Array, wasm: boolean) {
     this.#src = src
+    if (!wasm) this.#wasm = null
   }
 
   /** Decode `+` and `%XX` from `from` up to `&` or `stop`. A malformed escape is kept as is. */
   part(from: number, stop: number): Uint8Array {
+    if (this.#wasm === undefined) this.#wasm = WasmBody.load(this.#src) ?? null
+    if (this.#wasm !== null) return this.#wasmPart(this.#wasm, from, stop)
     const src = this.#src
     const n = src.length
     let i = from
@@ -98,6 +111,23 @@ class PartDecoder {
     this.#used = o
     return out.subarray(begin, o)
   }
+
+  /** {@link part} by the WebAssembly loop: the same bytes, into the same shared buffer. */
+  #wasmPart(wasm: WasmBody, from: number, stop: number): Uint8Array {
+    const length = wasm.part(from, stop)
+    this.end = wasm.end
+    if (!wasm.changed) return this.#src.subarray(from, wasm.end)
+    this.#out ??= new Uint8Array(this.#src.length - from)
+    const begin = this.#used
+    wasm.copy(this.#out, begin, length)
+    this.#used = begin + length
+    return this.#out.subarray(begin, begin + length)
+  }
+
+  /** Done with the body (lets the module drop memory a large body made it grow). */
+  release(): void {
+    this.#wasm?.release()
+  }
 }
 
 /**
@@ -108,24 +138,30 @@ class PartDecoder {
 export function decodeForm(
   body: Uint8Array,
   maxFields = Number.POSITIVE_INFINITY,
+  /** From what body size the WebAssembly loop decodes (tests set 0 or Infinity). */
+  wasmFrom = WASM_FROM_BYTES,
 ): FormField[] | undefined {
   const fields: FormField[] = []
-  const decoder = new PartDecoder(body)
+  const decoder = new PartDecoder(body, body.length >= wasmFrom)
   const n = body.length
   let i = 0
-  while (i < n) {
-    if (body[i] === AMP) {
-      i++
-      continue
+  try {
+    while (i < n) {
+      if (body[i] === AMP) {
+        i++
+        continue
+      }
+      if (fields.length === maxFields) return undefined
+      const nameBytes = decoder.part(i, EQ)
+      const at = decoder.end
+      const value = at < n && body[at] === EQ ? decoder.part(at + 1, AMP) : body.subarray(at, at)
+      fields.push({ name: utf8.decode(nameBytes), nameBytes, value })
+      i = decoder.end + 1
     }
-    if (fields.length === maxFields) return undefined
-    const nameBytes = decoder.part(i, EQ)
-    const at = decoder.end
-    const value = at < n && body[at] === EQ ? decoder.part(at + 1, AMP) : body.subarray(at, at)
-    fields.push({ name: utf8.decode(nameBytes), nameBytes, value })
-    i = decoder.end + 1
+    return fields
+  } finally {
+    decoder.release()
   }
-  return fields
 }
 
 /** Byte-wise order of UTF-8 names (the order PHP's ksort gives SendClean's signer). */

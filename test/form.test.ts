@@ -1,15 +1,18 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { bytesModule, compileFormWat } from '../scripts/build-wasm.js'
 import { compareBytes, decodeForm } from '../src/form.js'
+import { formWasmAvailable, formWasmMemoryBytes } from '../src/form-wasm.js'
+import { FORM_WASM_BASE64 } from '../src/form-wasm-bytes.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const text = (b: Uint8Array | string) => (typeof b === 'string' ? b : new TextDecoder().decode(b))
 const asBytes = (v: Uint8Array | string) => (typeof v === 'string' ? bytes(v) : v)
-const fieldsOf = (body: Uint8Array, max?: number) => {
-  const fields = decodeForm(body, max)
-  if (!fields) throw new Error('more fields than allowed')
-  return fields
-}
+/** Which loop decodes: the JavaScript one, or the WebAssembly one for every body. */
+const LOOPS = [
+  ['JavaScript', Number.POSITIVE_INFINITY],
+  ['WebAssembly', 0],
+] as const
 
 /**
  * The general decoder, written the slow and obvious way: split on `&`, drop empty segments,
@@ -66,8 +69,25 @@ const formPiece = fc.oneof(
 const formBody = fc
   .array(formPiece, { maxLength: 40 })
   .map((pieces) => new Uint8Array(pieces.flat()))
+// Long bodies too: runs of plain bytes put escapes, `+`, `&` and `=` at every offset of the
+// WebAssembly loop's 16-byte steps, and runs longer than 16 take its fast path.
+const plainRun = fc
+  .integer({ min: 1, max: 40 })
+  .chain((length) => fc.constantFrom(0x61, 0x7b, 0x22).map((b) => new Array(length).fill(b)))
+const anyBody = fc.oneof(
+  formBody,
+  fc
+    .array(fc.oneof(formPiece, plainRun), { maxLength: 120 })
+    .map((pieces) => new Uint8Array(pieces.flat())),
+)
 
-describe('decodeForm', () => {
+describe.each(LOOPS)('decodeForm, %s loop', (_loop, wasmFrom) => {
+  const fieldsOf = (body: Uint8Array, max?: number) => {
+    const fields = decodeForm(body, max, wasmFrom)
+    if (!fields) throw new Error('more fields than allowed')
+    return fields
+  }
+
   it.each([
     'a=1&b=2',
     'a=%2B+%26%3D%25&b=',
@@ -86,7 +106,7 @@ describe('decodeForm', () => {
 
   it('gives the same bytes as the obvious decoder, for any body', () => {
     fc.assert(
-      fc.property(formBody, (body) => {
+      fc.property(anyBody, (body) => {
         const actual = fieldsOf(body).map((f) => [[...f.nameBytes], [...asBytes(f.value)]])
         expect(actual).toEqual(reference(body))
       }),
@@ -99,7 +119,7 @@ describe('decodeForm', () => {
       // URLSearchParams takes text, and Node's decodes raw non-ASCII next to escapes unlike the
       // WHATWG parser (U+FFFD for valid bytes): ASCII bodies only. Escapes still give any byte.
       fc.property(
-        formBody.map((raw) => raw.map((b) => b & 0x7f)),
+        anyBody.map((raw) => raw.map((b) => b & 0x7f)),
         (body) => {
           const names = fieldsOf(body).map((f) => f.name)
           // A leading `&` stops URLSearchParams from dropping a leading `?` (it takes a query string).
@@ -112,9 +132,9 @@ describe('decodeForm', () => {
 
   it('gives up at the first field past maxFields, and only then', () => {
     fc.assert(
-      fc.property(formBody, fc.integer({ min: 0, max: 6 }), (body, max) => {
+      fc.property(anyBody, fc.integer({ min: 0, max: 6 }), (body, max) => {
         const count = reference(body).length
-        const fields = decodeForm(body, max)
+        const fields = decodeForm(body, max, wasmFrom)
         if (count > max) expect(fields).toBeUndefined()
         else expect(fields).toHaveLength(count)
       }),
@@ -143,6 +163,42 @@ describe('decodeForm', () => {
   it('keeps raw bytes that are not valid UTF-8 (they are what was signed)', () => {
     const [field] = fieldsOf(bytes('a=%FF%FE'))
     expect([...asBytes(field?.value ?? '')]).toEqual([0xff, 0xfe])
+  })
+})
+
+describe('the WebAssembly loop', () => {
+  it('runs on Node (so its tests above are not the JavaScript loop twice)', () => {
+    expect(formWasmAvailable()).toBe(true)
+  })
+
+  it('is what src/form.wat compiles to', async () => {
+    const base64 = await compileFormWat()
+    expect(bytesModule(base64)).toContain(FORM_WASM_BASE64)
+    expect(base64).toBe(FORM_WASM_BASE64)
+  })
+
+  it('decodes an event batch as the JavaScript loop does, from 512 bytes on by default', () => {
+    const events = JSON.stringify(
+      Array.from({ length: 300 }, (_, i) => ({ _id: `m${i}`, msg: { subject: 'Hi & bye +1 ü' } })),
+    )
+    const body = bytes(new URLSearchParams({ SendCleantes_events: events, a: 'b' }).toString())
+    const js = decodeForm(body, 32, Number.POSITIVE_INFINITY)
+    const wasm = decodeForm(body)
+    expect(wasm?.map((f) => [f.name, text(f.value)])).toEqual(
+      js?.map((f) => [f.name, text(f.value)]),
+    )
+    expect(text(wasm?.[0]?.value ?? '')).toBe(events)
+  })
+
+  it('lets go of the memory a large body made it grow, and keeps it for a small one', () => {
+    const value = 'x%41+'.repeat(300_000) // 1.5 MB: the module needs 3 MB for it
+    const big = decodeForm(bytes(`v=${value}`))
+    expect(text(big?.[0]?.value ?? '')).toBe('xA '.repeat(300_000))
+    expect(formWasmMemoryBytes()).toBe(0)
+    const small = decodeForm(bytes(`v=${'%41'.repeat(10_000)}`))
+    expect(text(small?.[0]?.value ?? '')).toBe('A'.repeat(10_000))
+    expect(formWasmMemoryBytes()).toBeGreaterThan(0)
+    expect(formWasmMemoryBytes()).toBeLessThanOrEqual(2 * 1024 * 1024)
   })
 })
 

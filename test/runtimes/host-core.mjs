@@ -52,6 +52,18 @@ function revive(value, call) {
   return value
 }
 
+function compiles(base64) {
+  try {
+    const binary = atob(base64)
+    const bytes = new Uint8Array(binary.length)
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+    new WebAssembly.Module(bytes)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * @param {object} host
  * @param {Function} host.createFetchHandler sendclean-webhooks/fetch
@@ -131,6 +143,9 @@ export function createHost({ createFetchHandler, createHonoHandler, Hono, call, 
               ? 'workerd'
               : `node ${globalThis.process?.version}`,
         nodeCrypto: typeof globalThis.process?.getBuiltinModule === 'function',
+        // Whether this runtime compiles the form decoder's WebAssembly module (sent by the
+        // test), as src/form-wasm.ts does; where it cannot, the JavaScript loop decodes.
+        formWasm: compiles(url.searchParams.get('wasm') ?? ''),
       })
     }
     const match = /^\/m\/([^/]+)(\/.*)$/.exec(url.pathname)

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleForWorkerd, startWorkerd } from '../../scripts/workerd.js'
+import { FORM_WASM_BASE64 } from '../../src/form-wasm-bytes.js'
 import type { WebhookEvent } from '../../src/index.js'
 import { badInputMatrix } from '../support/bad-input-matrix.js'
 import {
@@ -144,10 +145,13 @@ for (const runtime of RUNTIMES) {
       return found
     }
 
-    it('is the runtime it claims, with node:crypto where the runtime has it', async () => {
-      const info = await (await fetch(`${host('node')().web}/__runtime`)).json()
+    it('is the runtime it claims, with node:crypto and WebAssembly where the runtime has them', async () => {
+      const wasm = encodeURIComponent(FORM_WASM_BASE64)
+      const info = await (await fetch(`${host('node')().web}/__runtime?wasm=${wasm}`)).json()
       expect(info.runtime).toMatch(runtime.reports)
       expect(info.nodeCrypto).toBe(runtime.name !== 'workerd')
+      // Workers refuse to compile WebAssembly from bytes: there the JavaScript loop decodes forms.
+      expect(info.formWasm).toBe(runtime.name !== 'workerd')
       if (runtime.webCrypto) {
         const web = await (await fetch(`${host('web')().web}/__runtime`)).json()
         expect(web.nodeCrypto).toBe(false)

@@ -1,0 +1,84 @@
+;; The form decoder's hot loop in WebAssembly (see src/form-wasm.ts, which runs it, and
+;; src/form.ts, whose JavaScript loop is the reference and the fallback). Compiled by
+;; `npm run build:wasm` into src/form-wasm-bytes.ts; test/form.test.ts checks that the two agree.
+;;
+;; Memory: bytes 0-255 hold each byte's hex value (16 for a byte that is not a hex digit); the
+;; caller copies the body in after them and gives an output region that does not overlap it.
+(module
+  (memory (export "memory") 1)
+  ;; Where the input stopped: the index of the '&' or stop byte, or the end.
+  (global $end (export "end") (mut i32) (i32.const 0))
+  ;; 1 when an escape or a '+' was decoded (else the output is a copy of the input).
+  (global $changed (export "changed") (mut i32) (i32.const 0))
+  (data (i32.const 0)
+    "\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\00\01\02\03\04\05\06\07\08\09\10\10\10\10\10\10"
+    "\10\0a\0b\0c\0d\0e\0f\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\0a\0b\0c\0d\0e\0f\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10"
+    "\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10"
+    "\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10")
+
+  ;; Decode `+` and `%XX` from $i up to `&`, $stop or $n, writing at $o; returns the output's end.
+  ;; A malformed escape is copied as it is. Sixteen bytes at a time while none of them is special:
+  ;; they are stored whole, and the loop moves to the first special byte (or 16 on).
+  (func (export "part") (param $i i32) (param $n i32) (param $stop i32) (param $o i32) (result i32)
+    (local $v v128) (local $mask i32) (local $c i32) (local $hi i32) (local $lo i32)
+    (local $percent v128) (local $plus v128) (local $amp v128) (local $stops v128)
+    (local.set $percent (i8x16.splat (i32.const 0x25)))
+    (local.set $plus (i8x16.splat (i32.const 0x2b)))
+    (local.set $amp (i8x16.splat (i32.const 0x26)))
+    (local.set $stops (i8x16.splat (local.get $stop)))
+    (global.set $changed (i32.const 0))
+    (block $done
+      (loop $next
+        (if (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $n))
+          (then
+            (local.set $v (v128.load align=1 (local.get $i)))
+            ;; Stored whole: bytes past the first special one are overwritten by what follows.
+            (v128.store align=1 (local.get $o) (local.get $v))
+            (local.set $mask (i8x16.bitmask
+              (v128.or
+                (v128.or (i8x16.eq (local.get $v) (local.get $percent))
+                         (i8x16.eq (local.get $v) (local.get $plus)))
+                (v128.or (i8x16.eq (local.get $v) (local.get $amp))
+                         (i8x16.eq (local.get $v) (local.get $stops))))))
+            (if (i32.eqz (local.get $mask))
+              (then
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (local.set $o (i32.add (local.get $o) (i32.const 16)))
+                (br $next)))
+            (local.set $c (i32.ctz (local.get $mask)))
+            (local.set $i (i32.add (local.get $i) (local.get $c)))
+            (local.set $o (i32.add (local.get $o) (local.get $c))))
+          (else
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))))
+        ;; One byte: special when it came from the mask, any byte in the last 15.
+        (local.set $c (i32.load8_u (local.get $i)))
+        (if (i32.eq (local.get $c) (i32.const 0x25))
+          (then
+            (if (i32.lt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n))
+              (then
+                (local.set $hi (i32.load8_u (i32.load8_u offset=1 (local.get $i))))
+                (local.set $lo (i32.load8_u (i32.load8_u offset=2 (local.get $i))))
+                (if (i32.lt_u (i32.or (local.get $hi) (local.get $lo)) (i32.const 16))
+                  (then
+                    (i32.store8 (local.get $o)
+                      (i32.or (i32.shl (local.get $hi) (i32.const 4)) (local.get $lo)))
+                    (global.set $changed (i32.const 1))
+                    (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 3)))
+                    (br $next)))))
+            (i32.store8 (local.get $o) (local.get $c)))
+          (else
+            (if (i32.eq (local.get $c) (i32.const 0x2b))
+              (then
+                (i32.store8 (local.get $o) (i32.const 0x20))
+                (global.set $changed (i32.const 1)))
+              (else
+                (br_if $done (i32.eq (local.get $c) (i32.const 0x26)))
+                (br_if $done (i32.eq (local.get $c) (local.get $stop)))
+                (i32.store8 (local.get $o) (local.get $c))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (global.set $end (local.get $i))
+    (local.get $o))
+)
