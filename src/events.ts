@@ -238,15 +238,21 @@ export function describeInvalid(event: InvalidEvent, index: number): string {
  * `msg.feedback`, parsed from `feedbackReport` on first read and kept: most handlers never read
  * it, and parsing every report of a batch up front was a tenth of the receiver's time.
  * Enumerable, so it is in JSON.stringify's output and in spreads.
+ *
+ * One getter for every event: V8 then gives every spam `msg` the same hidden class. A closure
+ * per event made each its own class (2.5–3.5 µs per spam event, a quarter of validation's
+ * time). The first read replaces the getter with the parsed value.
  */
+const FEEDBACK: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: { feedbackReport: string }): FeedbackReport {
+    const value = parseFeedbackReport(this.feedbackReport)
+    Object.defineProperty(this, 'feedback', { value, enumerable: true, configurable: true })
+    return value
+  },
+}
+
 function defineFeedback(msg: { feedbackReport: string; feedback?: FeedbackReport }): void {
-  let parsed: FeedbackReport | undefined
-  Object.defineProperty(msg, 'feedback', {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      parsed ??= parseFeedbackReport(msg.feedbackReport)
-      return parsed
-    },
-  })
+  Object.defineProperty(msg, 'feedback', FEEDBACK)
 }

@@ -50,6 +50,35 @@ describe('parseEvent on the seed payloads', () => {
       (SEED_EVENTS[6] as unknown as { msg: { feedbackReport: string } }).msg.feedbackReport,
     )
   })
+
+  it('parses the feedback report of each event on first read, once, and shows it in copies', () => {
+    const [a, b] = [parsed(SEED_EVENTS[6]), parsed(SEED_EVENTS[6])]
+    if (a.event !== 'spam' || b.event !== 'spam') throw new Error('expected spam')
+    // Not parsed before it is read: an accessor until then.
+    expect(Object.getOwnPropertyDescriptor(a.msg, 'feedback')?.get).toBeTypeOf('function')
+    const first = a.msg.feedback
+    expect(a.msg.feedback).toBe(first)
+    expect(Object.getOwnPropertyDescriptor(a.msg, 'feedback')).toMatchObject({
+      value: first,
+      enumerable: true,
+    })
+    // Each event's own report: another event's read neither shares nor reuses it.
+    expect(b.msg.feedback).not.toBe(first)
+    expect(b.msg.feedback).toEqual(first)
+    const report = (b.msg as { feedbackReport: string }).feedbackReport
+    const c = parsed({
+      ...SEED_EVENTS[6],
+      msg: { feedbackReport: report.replace('Feedback-Type: abuse', 'Feedback-Type: fraud') },
+    })
+    if (c.event !== 'spam') throw new Error('expected spam')
+    expect(c.msg.feedback.feedbackType).toBe('fraud')
+    expect(a.msg.feedback.feedbackType).toBe('abuse')
+    // Enumerable: in spreads and JSON, read or not.
+    const fresh = parsed(SEED_EVENTS[6])
+    if (fresh.event !== 'spam') throw new Error('expected spam')
+    expect({ ...fresh.msg }.feedback).toEqual(first)
+    expect(JSON.parse(JSON.stringify(a)).msg.feedback).toEqual(JSON.parse(JSON.stringify(first)))
+  })
 })
 
 describe('parseEvent leniency and strictness', () => {
