@@ -75,10 +75,18 @@ export class WasmBody {
     this.#memory.set(body, BASE)
   }
 
-  /** The body in the module, or `undefined` when WebAssembly is unavailable here. */
+  /**
+   * The body in the module, or `undefined` when WebAssembly is unavailable here or its memory
+   * cannot grow to twice the body (past 2 GiB with a large `maxBodyBytes`, or an engine's limit).
+   */
   static load(body: Uint8Array): WasmBody | undefined {
     const wasm = instance()
-    return wasm && new WasmBody(wasm, body)
+    if (!wasm) return undefined
+    try {
+      return new WasmBody(wasm, body)
+    } catch {
+      return undefined // memory.grow refused: the JavaScript loop decodes this body
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { bytesModule, compileFormWat } from '../scripts/build-wasm.js'
 import { compareBytes, decodeForm } from '../src/form.js'
 import { formWasmAvailable, formWasmMemoryBytes } from '../src/form-wasm.js'
@@ -188,6 +188,49 @@ describe('the WebAssembly loop', () => {
       js?.map((f) => [f.name, text(f.value)]),
     )
     expect(text(wasm?.[0]?.value ?? '')).toBe(events)
+  })
+
+  it('decodes in JavaScript where the runtime will not compile the module (as on Workers)', async () => {
+    vi.resetModules()
+    const CompileError = WebAssembly.CompileError
+    vi.stubGlobal('WebAssembly', {
+      Module: class {
+        constructor() {
+          throw new CompileError(
+            'WebAssembly.Module(): Wasm code generation disallowed by embedder',
+          )
+        }
+      },
+    })
+    try {
+      const fresh = await import('../src/form.js')
+      const wasm = await import('../src/form-wasm.js')
+      const body = bytes(`a=b&v=${'%41+'.repeat(1000)}`)
+      expect(fresh.decodeForm(body)?.map((f) => [f.name, text(f.value)])).toEqual([
+        ['a', 'b'],
+        ['v', 'A '.repeat(1000)],
+      ])
+      expect(wasm.formWasmAvailable()).toBe(false)
+    } finally {
+      vi.unstubAllGlobals()
+      vi.resetModules()
+    }
+  })
+
+  it('leaves a body to the JavaScript loop when its memory cannot grow', () => {
+    const body = bytes(`v=${'%41+'.repeat(400_000)}`) // 1.6 MB: more than any retained memory
+    const before = formWasmMemoryBytes()
+    const grow = vi.spyOn(WebAssembly.Memory.prototype, 'grow').mockImplementation(() => {
+      throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded')
+    })
+    try {
+      expect(text(decodeForm(body)?.[0]?.value ?? '')).toBe('A '.repeat(400_000))
+      expect(formWasmMemoryBytes()).toBe(before)
+      // Asked, so the body really needed more memory than the module had.
+      expect(grow).toHaveBeenCalled()
+    } finally {
+      grow.mockRestore()
+    }
   })
 
   it('lets go of the memory a large body made it grow, and keeps it for a small one', () => {
