@@ -18,11 +18,12 @@ interface FormWasmExports {
 /** The module's hex table takes its memory's first 256 bytes; the body is copied in after it. */
 const BASE = 256
 /**
- * An instance whose memory grew past this (for a body over about 1 MiB: the body and its
- * decoded copy) is dropped once the body is decoded, so a large body does not hold its memory
- * for the life of the process. The next body gets a fresh instance (about 45 µs).
+ * Larger bodies are decoded in JavaScript. The module needs twice the body (the body, then its
+ * decoded parts) and its memory never shrinks, so this caps what it holds for the life of the
+ * process at about 4 MiB. A SendClean batch of 1000 events is about 0.5 MB; a flood of
+ * anonymous 4 MiB bodies costs what it did before the module existed.
  */
-const RETAIN_BYTES = 2 * 1024 * 1024
+export const WASM_MAX_BYTES = 2 * 1024 * 1024
 const PAGE = 64 * 1024
 
 /** `null` once compiling failed: then every part is decoded in JavaScript. */
@@ -51,9 +52,9 @@ function instance(): FormWasmExports | undefined {
 }
 
 /**
- * One body loaded into the module's memory, decoded part by part. Decoding is synchronous
- * and the module's state belongs to one body at a time: a body is loaded, its parts decoded,
- * and `release()` called before anything else can run.
+ * One body loaded into the module's memory, decoded part by part. Decoding is synchronous, so
+ * the module's memory belongs to one body at a time: a body is loaded and all its parts are
+ * decoded before anything else can run.
  */
 export class WasmBody {
   /** Where the last part ended in the body: the index of its `&`/stop byte, or the length. */
@@ -76,10 +77,11 @@ export class WasmBody {
   }
 
   /**
-   * The body in the module, or `undefined` when WebAssembly is unavailable here or its memory
-   * cannot grow to twice the body (past 2 GiB with a large `maxBodyBytes`, or an engine's limit).
+   * The body in the module, or `undefined` when the body is over {@link WASM_MAX_BYTES},
+   * WebAssembly is unavailable here, or the engine refuses to grow the module's memory.
    */
   static load(body: Uint8Array): WasmBody | undefined {
+    if (body.length > WASM_MAX_BYTES) return undefined
     const wasm = instance()
     if (!wasm) return undefined
     try {
@@ -107,13 +109,6 @@ export class WasmBody {
     const output = BASE + this.#length
     out.set(this.#memory.subarray(output, output + length), at)
   }
-
-  /** Done with this body: a module whose memory grew large is let go. */
-  release(): void {
-    if (this.#wasm.memory.buffer.byteLength > RETAIN_BYTES && current === this.#wasm) {
-      current = undefined
-    }
-  }
 }
 
 /** Whether parts are decoded by the WebAssembly module on this runtime (for tests and benches). */
@@ -121,7 +116,7 @@ export function formWasmAvailable(): boolean {
   return instance() !== undefined
 }
 
-/** The memory the module holds now, in bytes (0 when it holds none). For tests. */
+/** The memory the module holds now, in bytes (0 before its first body). For tests. */
 export function formWasmMemoryBytes(): number {
   return current?.memory.buffer.byteLength ?? 0
 }

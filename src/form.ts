@@ -45,8 +45,9 @@ for (const [from, first, count] of [
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
- * Bodies from this size on are decoded by the WebAssembly loop where it is available
- * (src/form-wasm.ts); below it, copying the body into the module costs more than it saves.
+ * Bodies from this size on (up to 2 MiB) are decoded by the WebAssembly loop where it is
+ * available (src/form-wasm.ts); below it, copying the body into the module costs more than it
+ * saves.
  */
 export const WASM_FROM_BYTES = 512
 
@@ -123,11 +124,6 @@ class PartDecoder {
     this.#used = begin + length
     return this.#out.subarray(begin, begin + length)
   }
-
-  /** Done with the body (lets the module drop memory a large body made it grow). */
-  release(): void {
-    this.#wasm?.release()
-  }
 }
 
 /**
@@ -145,23 +141,19 @@ export function decodeForm(
   const decoder = new PartDecoder(body, body.length >= wasmFrom)
   const n = body.length
   let i = 0
-  try {
-    while (i < n) {
-      if (body[i] === AMP) {
-        i++
-        continue
-      }
-      if (fields.length === maxFields) return undefined
-      const nameBytes = decoder.part(i, EQ)
-      const at = decoder.end
-      const value = at < n && body[at] === EQ ? decoder.part(at + 1, AMP) : body.subarray(at, at)
-      fields.push({ name: utf8.decode(nameBytes), nameBytes, value })
-      i = decoder.end + 1
+  while (i < n) {
+    if (body[i] === AMP) {
+      i++
+      continue
     }
-    return fields
-  } finally {
-    decoder.release()
+    if (fields.length === maxFields) return undefined
+    const nameBytes = decoder.part(i, EQ)
+    const at = decoder.end
+    const value = at < n && body[at] === EQ ? decoder.part(at + 1, AMP) : body.subarray(at, at)
+    fields.push({ name: utf8.decode(nameBytes), nameBytes, value })
+    i = decoder.end + 1
   }
+  return fields
 }
 
 /** Byte-wise order of UTF-8 names (the order PHP's ksort gives SendClean's signer). */
