@@ -10,21 +10,21 @@ import { FORM_WASM_BASE64 } from './form-wasm-bytes.js'
 
 interface FormWasmExports {
   memory: WebAssembly.Memory
-  part(from: number, to: number, stop: number, out: number): number
-  end: WebAssembly.Global
+  part(from: number, limit: number, end: number, stop: number, out: number): number
+  at: WebAssembly.Global
   changed: WebAssembly.Global
+  stopped: WebAssembly.Global
 }
 
-/** The module's hex table takes its memory's first 256 bytes; the body is copied in after it. */
+/** The module's hex table takes its memory's first 256 bytes; chunks of the body go after it. */
 const BASE = 256
 /**
- * Larger bodies are decoded in JavaScript. The module needs twice the body (the body, then its
- * decoded parts) and its memory never shrinks, so this caps what it holds for the life of the
- * process at about 4 MiB. A SendClean batch of 1000 events is about 0.5 MB; a flood of
- * anonymous 4 MiB bodies costs what it did before the module existed.
+ * A body goes through the module this many bytes at a time, so its memory stays three pages
+ * (192 KiB) whatever the body's size. Tests make it small to put chunk ends everywhere.
  */
-export const WASM_MAX_BYTES = 2 * 1024 * 1024
-const PAGE = 64 * 1024
+export const formWasmChunk = { bytes: 64 * 1024 - 64 }
+/** Room for the two bytes of an escape that starts at a chunk's last byte, and a vector store. */
+const SLACK = 32
 
 /** `null` once compiling failed: then every part is decoded in JavaScript. */
 let compiled: WebAssembly.Module | null | undefined
@@ -52,62 +52,54 @@ function instance(): FormWasmExports | undefined {
 }
 
 /**
- * One body loaded into the module's memory, decoded part by part. Decoding is synchronous, so
- * the module's memory belongs to one body at a time: a body is loaded and all its parts are
- * decoded before anything else can run.
+ * Decodes one chunk of a part at a time in the module. Decoding is synchronous, so the
+ * module's memory belongs to one chunk at a time: each is copied in, decoded and copied out
+ * before anything else can run.
  */
-export class WasmBody {
-  /** Where the last part ended in the body: the index of its `&`/stop byte, or the length. */
-  end = 0
-  /** Whether the last part had an escape or a `+` (else its bytes are the body's own). */
+export class WasmChunks {
+  /** Where the last chunk stopped in the body: its `&`/stop byte, or where the next begins. */
+  at = 0
+  /** Whether the last chunk had an escape or a `+` (else its output is its input). */
   changed = false
+  /** Whether the part ended in the last chunk, at `&` or the stop byte. */
+  stopped = false
+  /** How many bytes the last chunk decoded to. */
+  length = 0
   readonly #wasm: FormWasmExports
-  readonly #length: number
-  #memory: Uint8Array
+  readonly #memory: Uint8Array
+  readonly #output: number
 
-  constructor(wasm: FormWasmExports, body: Uint8Array) {
+  constructor(wasm: FormWasmExports) {
     this.#wasm = wasm
-    this.#length = body.length
-    // The body, then room for its decoded parts (never longer than the body).
-    const need = BASE + 2 * body.length
-    const have = wasm.memory.buffer.byteLength
-    if (have < need) wasm.memory.grow(Math.ceil((need - have) / PAGE))
     this.#memory = new Uint8Array(wasm.memory.buffer)
-    this.#memory.set(body, BASE)
+    this.#output = BASE + formWasmChunk.bytes + SLACK
   }
 
-  /**
-   * The body in the module, or `undefined` when the body is over {@link WASM_MAX_BYTES},
-   * WebAssembly is unavailable here, or the engine refuses to grow the module's memory.
-   */
-  static load(body: Uint8Array): WasmBody | undefined {
-    if (body.length > WASM_MAX_BYTES) return undefined
+  /** The module, or `undefined` when WebAssembly is unavailable here. */
+  static create(): WasmChunks | undefined {
     const wasm = instance()
-    if (!wasm) return undefined
-    try {
-      return new WasmBody(wasm, body)
-    } catch {
-      return undefined // memory.grow refused: the JavaScript loop decodes this body
-    }
+    return wasm && new WasmChunks(wasm)
   }
 
-  /**
-   * Decode the part from `from` up to `&` or `stop`; returns its decoded length. Sets `end`,
-   * and `changed`, which says whether `copy()` is needed or the part is the body's own bytes.
-   */
-  part(from: number, stop: number): number {
+  /** Decode the chunk of `src` from `from` (up to `&`, `stop` or the chunk's end). */
+  run(src: Uint8Array, from: number, stop: number): void {
+    const n = src.length
+    const last = n - from <= formWasmChunk.bytes
+    // Two bytes past the chunk are loaded too, so an escape that starts in it is whole.
+    const end = last ? n : Math.min(n, from + formWasmChunk.bytes + 2)
+    this.#memory.set(src.subarray(from, end), BASE)
+    const loaded = BASE + (end - from)
     const wasm = this.#wasm
-    const output = BASE + this.#length
-    const length = wasm.part(BASE + from, BASE + this.#length, stop, output) - output
-    this.end = (wasm.end.value as number) - BASE
+    const output = this.#output
+    this.length = wasm.part(BASE, last ? loaded : loaded - 2, loaded, stop, output) - output
+    this.at = from + ((wasm.at.value as number) - BASE)
     this.changed = wasm.changed.value === 1
-    return length
+    this.stopped = wasm.stopped.value === 1
   }
 
-  /** Copy the last part's `length` decoded bytes into `out` at `at`. */
-  copy(out: Uint8Array, at: number, length: number): void {
-    const output = BASE + this.#length
-    out.set(this.#memory.subarray(output, output + length), at)
+  /** Copy the last chunk's decoded bytes into `out` at `at`. */
+  copy(out: Uint8Array, at: number): void {
+    out.set(this.#memory.subarray(this.#output, this.#output + this.length), at)
   }
 }
 
@@ -116,7 +108,7 @@ export function formWasmAvailable(): boolean {
   return instance() !== undefined
 }
 
-/** The memory the module holds now, in bytes (0 before its first body). For tests. */
+/** The memory the module holds, in bytes (0 before its first body). For tests. */
 export function formWasmMemoryBytes(): number {
   return current?.memory.buffer.byteLength ?? 0
 }

@@ -18,7 +18,7 @@ export interface FormField {
   readonly value: Uint8Array | string
 }
 
-import { WasmBody } from './form-wasm.js'
+import { WasmChunks } from './form-wasm.js'
 
 const AMP = 0x26
 const EQ = 0x3d
@@ -45,9 +45,8 @@ for (const [from, first, count] of [
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
- * Bodies from this size on (up to 2 MiB) are decoded by the WebAssembly loop where it is
- * available (src/form-wasm.ts); below it, copying the body into the module costs more than it
- * saves.
+ * Bodies from this size on are decoded by the WebAssembly loop where it is available
+ * (src/form-wasm.ts); below it, copying the body into the module costs more than it saves.
  */
 export const WASM_FROM_BYTES = 512
 
@@ -63,8 +62,8 @@ class PartDecoder {
   readonly #src: Uint8Array
   #out: Uint8Array | undefined
   #used = 0
-  /** The body in the WebAssembly module, loaded at the first part (`null`: decode in JavaScript). */
-  #wasm: WasmBody | null | undefined
+  /** The WebAssembly loop, found at the first part (`null`: decode in JavaScript). */
+  #wasm: WasmChunks | null | undefined
 
   constructor(src: Uint8Array, wasm: boolean) {
     this.#src = src
@@ -73,7 +72,7 @@ class PartDecoder {
 
   /** Decode `+` and `%XX` from `from` up to `&` or `stop`. A malformed escape is kept as is. */
   part(from: number, stop: number): Uint8Array {
-    if (this.#wasm === undefined) this.#wasm = WasmBody.load(this.#src) ?? null
+    if (this.#wasm === undefined) this.#wasm = WasmChunks.create() ?? null
     if (this.#wasm !== null) return this.#wasmPart(this.#wasm, from, stop)
     const src = this.#src
     const n = src.length
@@ -113,16 +112,29 @@ class PartDecoder {
     return out.subarray(begin, o)
   }
 
-  /** {@link part} by the WebAssembly loop: the same bytes, into the same shared buffer. */
-  #wasmPart(wasm: WasmBody, from: number, stop: number): Uint8Array {
-    const length = wasm.part(from, stop)
-    this.end = wasm.end
-    if (!wasm.changed) return this.#src.subarray(from, wasm.end)
-    this.#out ??= new Uint8Array(this.#src.length - from)
+  /** {@link part} by the WebAssembly loop, chunk by chunk: the same bytes, in the same buffer. */
+  #wasmPart(wasm: WasmChunks, from: number, stop: number): Uint8Array {
+    const src = this.#src
     const begin = this.#used
-    wasm.copy(this.#out, begin, length)
+    let out: Uint8Array | undefined
+    let length = 0
+    let i = from
+    do {
+      wasm.run(src, i, stop)
+      if (wasm.changed && !out) {
+        // The first change: what came before it is the body's own bytes.
+        this.#out ??= new Uint8Array(src.length - from)
+        out = this.#out
+        out.set(src.subarray(from, i), begin)
+      }
+      if (out) wasm.copy(out, begin + length)
+      length += wasm.length
+      i = wasm.at
+    } while (!wasm.stopped && i < src.length)
+    this.end = i
+    if (!out) return src.subarray(from, i)
     this.#used = begin + length
-    return this.#out.subarray(begin, begin + length)
+    return out.subarray(begin, begin + length)
   }
 }
 

@@ -2,24 +2,32 @@
 ;; src/form.ts, whose JavaScript loop is the reference and the fallback). Compiled by
 ;; `npm run build:wasm` into src/form-wasm-bytes.ts; test/form.test.ts checks that the two agree.
 ;;
-;; Memory: bytes 0-255 hold each byte's hex value (16 for a byte that is not a hex digit); the
-;; caller copies the body in after them and gives an output region that does not overlap it.
+;; Memory, three pages, never grown: bytes 0-255 hold each byte's hex value (16 for a byte that
+;; is not a hex digit); the caller copies a chunk of the body in after them and gives an output
+;; region after that. A body is decoded chunk by chunk, so it can be of any size.
 (module
-  (memory (export "memory") 1)
-  ;; Where the input stopped: the index of the '&' or stop byte, or the end.
-  (global $end (export "end") (mut i32) (i32.const 0))
+  (memory (export "memory") 3)
+  ;; Where the input stopped: the '&' or stop byte, or the first byte left for the next chunk.
+  (global $at (export "at") (mut i32) (i32.const 0))
   ;; 1 when an escape or a '+' was decoded (else the output is a copy of the input).
   (global $changed (export "changed") (mut i32) (i32.const 0))
+  ;; 1 when the part ended here, at '&' or the stop byte.
+  (global $stopped (export "stopped") (mut i32) (i32.const 0))
   (data (i32.const 0)
     "\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\00\01\02\03\04\05\06\07\08\09\10\10\10\10\10\10"
     "\10\0a\0b\0c\0d\0e\0f\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\0a\0b\0c\0d\0e\0f\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10"
     "\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10"
     "\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10\10")
 
-  ;; Decode `+` and `%XX` from $i up to `&`, $stop or $n, writing at $o; returns the output's end.
+  ;; Decode `+` and `%XX` from $i, writing at $o; returns the output's end. Stops at `&` or
+  ;; $stop, or before decoding a byte at or past $limit. $end is where the loaded bytes end: an
+  ;; escape must end before it. For the body's last chunk $limit is $end; for any other chunk,
+  ;; $end - 2, so an escape that starts before $limit is whole in this chunk.
   ;; A malformed escape is copied as it is. Sixteen bytes at a time while none of them is special:
   ;; they are stored whole, and the loop moves to the first special byte (or 16 on).
-  (func (export "part") (param $i i32) (param $n i32) (param $stop i32) (param $o i32) (result i32)
+  (func (export "part")
+    (param $i i32) (param $limit i32) (param $end i32) (param $stop i32) (param $o i32)
+    (result i32)
     (local $v v128) (local $mask i32) (local $c i32) (local $hi i32) (local $lo i32)
     (local $percent v128) (local $plus v128) (local $amp v128) (local $stops v128)
     (local.set $percent (i8x16.splat (i32.const 0x25)))
@@ -27,9 +35,10 @@
     (local.set $amp (i8x16.splat (i32.const 0x26)))
     (local.set $stops (i8x16.splat (local.get $stop)))
     (global.set $changed (i32.const 0))
+    (global.set $stopped (i32.const 0))
     (block $done
       (loop $next
-        (if (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $n))
+        (if (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $end))
           (then
             (local.set $v (v128.load align=1 (local.get $i)))
             ;; Stored whole: bytes past the first special one are overwritten by what follows.
@@ -47,14 +56,14 @@
                 (br $next)))
             (local.set $c (i32.ctz (local.get $mask)))
             (local.set $i (i32.add (local.get $i) (local.get $c)))
-            (local.set $o (i32.add (local.get $o) (local.get $c))))
-          (else
-            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))))
+            (local.set $o (i32.add (local.get $o) (local.get $c)))))
+        ;; Plain bytes may run past $limit (they need no lookahead); a byte decoded here may not.
+        (br_if $done (i32.ge_u (local.get $i) (local.get $limit)))
         ;; One byte: special when it came from the mask, any byte in the last 15.
         (local.set $c (i32.load8_u (local.get $i)))
         (if (i32.eq (local.get $c) (i32.const 0x25))
           (then
-            (if (i32.lt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n))
+            (if (i32.lt_u (i32.add (local.get $i) (i32.const 2)) (local.get $end))
               (then
                 (local.set $hi (i32.load8_u (i32.load8_u offset=1 (local.get $i))))
                 (local.set $lo (i32.load8_u (i32.load8_u offset=2 (local.get $i))))
@@ -73,12 +82,15 @@
                 (i32.store8 (local.get $o) (i32.const 0x20))
                 (global.set $changed (i32.const 1)))
               (else
-                (br_if $done (i32.eq (local.get $c) (i32.const 0x26)))
-                (br_if $done (i32.eq (local.get $c) (local.get $stop)))
+                (if (i32.or (i32.eq (local.get $c) (i32.const 0x26))
+                            (i32.eq (local.get $c) (local.get $stop)))
+                  (then
+                    (global.set $stopped (i32.const 1))
+                    (br $done)))
                 (i32.store8 (local.get $o) (local.get $c))))))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
-    (global.set $end (local.get $i))
+    (global.set $at (local.get $i))
     (local.get $o))
 )
