@@ -14,7 +14,7 @@ export default defineConfig({
     // leaves new code untested fails the run.
     coverage: {
       provider: 'v8',
-      include: ['src/**', 'adapters/**'],
+      include: ['src/**/*.ts', 'adapters/**/*.ts'],
       reporter: ['text-summary'],
       thresholds: { lines: 96, functions: 95, branches: 88, statements: 94 },
     },
