@@ -29,6 +29,8 @@ const SLACK = 32
 /** `null` once compiling failed: then every part is decoded in JavaScript. */
 let compiled: WebAssembly.Module | null | undefined
 let current: FormWasmExports | undefined
+/** The one decoder over `current`, made with it. */
+let chunks: WasmChunks | undefined
 
 function compile(): WebAssembly.Module | null {
   try {
@@ -52,8 +54,8 @@ function instance(): FormWasmExports | undefined {
 }
 
 /**
- * Decodes one chunk of a part at a time in the module. Decoding is synchronous, so the
- * module's memory belongs to one chunk at a time: each is copied in, decoded and copied out
+ * Decodes one chunk of a part at a time in the module. Decoding is synchronous, so one decoder
+ * serves every body: each chunk is copied in, decoded and copied out, and its results read,
  * before anything else can run.
  */
 export class WasmChunks {
@@ -66,19 +68,22 @@ export class WasmChunks {
   /** How many bytes the last chunk decoded to. */
   length = 0
   readonly #wasm: FormWasmExports
+  /** The module's memory (three pages, never grown, so this view stays valid). */
   readonly #memory: Uint8Array
-  readonly #output: number
+  /** Where the last chunk's output starts in the memory. */
+  #output = 0
 
   constructor(wasm: FormWasmExports) {
     this.#wasm = wasm
     this.#memory = new Uint8Array(wasm.memory.buffer)
-    this.#output = BASE + formWasmChunk.bytes + SLACK
   }
 
-  /** The module, or `undefined` when WebAssembly is unavailable here. */
-  static create(): WasmChunks | undefined {
+  /** The decoder, or `undefined` when WebAssembly is unavailable here. */
+  static get(): WasmChunks | undefined {
     const wasm = instance()
-    return wasm && new WasmChunks(wasm)
+    if (!wasm) return undefined
+    chunks ??= new WasmChunks(wasm)
+    return chunks
   }
 
   /** Decode the chunk of `src` from `from` (up to `&`, `stop` or the chunk's end). */
@@ -90,7 +95,8 @@ export class WasmChunks {
     this.#memory.set(src.subarray(from, end), BASE)
     const loaded = BASE + (end - from)
     const wasm = this.#wasm
-    const output = this.#output
+    const output = BASE + formWasmChunk.bytes + SLACK
+    this.#output = output
     this.length = wasm.part(BASE, last ? loaded : loaded - 2, loaded, stop, output) - output
     this.at = from + ((wasm.at.value as number) - BASE)
     this.changed = wasm.changed.value === 1

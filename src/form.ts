@@ -6,6 +6,8 @@
  * JSON.parse read the same buffer, and a value without escapes is a zero-copy view.
  */
 
+import { WasmChunks } from './form-wasm.js'
+
 export interface FormField {
   /** The decoded field name. */
   readonly name: string
@@ -17,8 +19,6 @@ export interface FormField {
    */
   readonly value: Uint8Array | string
 }
-
-import { WasmChunks } from './form-wasm.js'
 
 const AMP = 0x26
 const EQ = 0x3d
@@ -62,18 +62,17 @@ class PartDecoder {
   readonly #src: Uint8Array
   #out: Uint8Array | undefined
   #used = 0
-  /** The WebAssembly loop, found at the first part (`null`: decode in JavaScript). */
-  #wasm: WasmChunks | null | undefined
+  /** The WebAssembly loop, when it decodes this body (else the JavaScript loop below). */
+  readonly #wasm: WasmChunks | undefined
 
   constructor(src: Uint8Array, wasm: boolean) {
     this.#src = src
-    if (!wasm) this.#wasm = null
+    this.#wasm = wasm ? WasmChunks.get() : undefined
   }
 
   /** Decode `+` and `%XX` from `from` up to `&` or `stop`. A malformed escape is kept as is. */
   part(from: number, stop: number): Uint8Array {
-    if (this.#wasm === undefined) this.#wasm = WasmChunks.create() ?? null
-    if (this.#wasm !== null) return this.#wasmPart(this.#wasm, from, stop)
+    if (this.#wasm) return this.#wasmPart(this.#wasm, from, stop)
     const src = this.#src
     const n = src.length
     let i = from
@@ -86,9 +85,7 @@ class PartDecoder {
       this.end = i
       return src.subarray(from, i)
     }
-    // Decoded bytes never outnumber encoded ones, so what is left of the body always fits.
-    this.#out ??= new Uint8Array(n - from)
-    const out = this.#out
+    const out = this.#buffer(from)
     const begin = this.#used
     out.set(src.subarray(from, i), begin)
     let o = begin + (i - from)
@@ -112,6 +109,13 @@ class PartDecoder {
     return out.subarray(begin, o)
   }
 
+  /** The buffer escaped parts share, made at the first one (from `from`, where it starts). */
+  #buffer(from: number): Uint8Array {
+    // Decoded bytes never outnumber encoded ones, so what is left of the body always fits.
+    this.#out ??= new Uint8Array(this.#src.length - from)
+    return this.#out
+  }
+
   /** {@link part} by the WebAssembly loop, chunk by chunk: the same bytes, in the same buffer. */
   #wasmPart(wasm: WasmChunks, from: number, stop: number): Uint8Array {
     const src = this.#src
@@ -123,8 +127,7 @@ class PartDecoder {
       wasm.run(src, i, stop)
       if (wasm.changed && !out) {
         // The first change: what came before it is the body's own bytes.
-        this.#out ??= new Uint8Array(src.length - from)
-        out = this.#out
+        out = this.#buffer(from)
         out.set(src.subarray(from, i), begin)
       }
       if (out) wasm.copy(out, begin + length)
