@@ -1,6 +1,6 @@
 import { malformed } from './decode-batch.js'
 import { invalidEventError, WebhookError } from './errors.js'
-import { describeInvalid, parseEvent, type WebhookEvent } from './events.js'
+import { describeInvalid, validateEvent, type WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { Config } from './options.js'
 import { inProcess, type Report } from './run-in-process.js'
@@ -21,12 +21,17 @@ export type Deliver<C> = (
 
 /**
  * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses
- * the batch (400) before anything runs.
+ * the batch (400) before anything runs. `owned`: the caller parsed `raw` itself and keeps no
+ * other use for it, so valid events may be its objects (see {@link validateEvent}).
  */
-export function parseBatch(raw: readonly unknown[], strict: boolean): WebhookEvent[] {
+export function parseBatch(
+  raw: readonly unknown[],
+  strict: boolean,
+  owned: boolean,
+): WebhookEvent[] {
   const events: WebhookEvent[] = new Array(raw.length)
   for (let i = 0; i < raw.length; i++) {
-    const event = parseEvent(raw[i])
+    const event = validateEvent(raw[i], owned)
     if (strict && event.event === 'invalid') throw malformed(describeInvalid(event, i))
     events[i] = event
   }
@@ -42,10 +47,14 @@ export function deliverer<C>(
   if (config.queue) return queued(config, report)
   const runBatch = inProcess(config, handlers, report)
   return (raw, context, observation) => {
-    const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
-    // Validation copied every event, so the parsed originals are garbage unless something
-    // still points at this array, and the frames below this one do until the batch is done.
-    // Emptying it means a batch in hand costs one copy of its events, not two.
+    // The core parsed `raw` from the body and nothing else holds it: valid events are its own
+    // objects, not copies.
+    const events = step(observation, 'sendclean.validate', () =>
+      parseBatch(raw, config.strict, true),
+    )
+    // What validation did copy (a numeric string made a number) leaves its original garbage,
+    // unless something still points at this array, and the frames below this one do until the
+    // batch is done. Emptying it means a batch in hand never holds two copies of an event.
     raw.length = 0
     return runBatch(events, context, observation)
   }
@@ -59,7 +68,11 @@ function queued<C>(config: Config<C>, report: Report<C>): Deliver<C> {
   const queue = config.queue
   if (!queue) throw new Error('unreachable: queued() without a queue')
   return async (raw, context, observation) => {
-    const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
+    // Not owned: each job carries its event exactly as sent (`raw[i]`), which validation must
+    // not add `date` to.
+    const events = step(observation, 'sendclean.validate', () =>
+      parseBatch(raw, config.strict, false),
+    )
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as WebhookEvent
       if (event.event === 'invalid') await report(invalidEventError(event, i), context)

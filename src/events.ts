@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
+import { passesUnchanged, type Unchanged } from './passes-unchanged.js'
 
 // Some senders send numbers as numeric strings; accept both, expose a finite number ("1" then
 // four hundred zeros is a numeric string whose Number is Infinity). A number is checked in one
@@ -201,6 +202,24 @@ function invalid(raw: unknown, type: string | undefined, issues: EventIssue[]): 
  * if (event.event === 'hard_bounce') console.log(event.msg.bounceDesc)
  */
 export function parseEvent(raw: unknown): WebhookEvent {
+  return validateEvent(raw, false)
+}
+
+/**
+ * Each schema read as a predicate: true only where zod would accept the event and return an
+ * equal copy of it (see {@link passesUnchanged}). Built once, from the schemas themselves.
+ */
+const UNCHANGED = Object.fromEntries(
+  EVENT_NAMES.map((name) => [name, passesUnchanged(eventSchemas[name])]),
+) as Record<EventName, Unchanged | undefined>
+
+/**
+ * {@link parseEvent}, and with `owned` (the caller made `raw` and nobody else holds it) an event
+ * that zod would return unchanged is kept as it is, with `date` (and a spam event's `feedback`)
+ * added to it, instead of being copied field by field. Anything else (a numeric string, a
+ * missing field) takes zod's parse, which gives the same result or the issues.
+ */
+export function validateEvent(raw: unknown, owned: boolean): WebhookEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return invalid(raw, undefined, [{ path: [], message: 'expected an object' }])
   }
@@ -212,15 +231,20 @@ export function parseEvent(raw: unknown): WebhookEvent {
     return { event: 'unknown', type, raw: raw as Record<string, unknown> }
   }
 
-  const result = eventSchemas[type as EventName].safeParse(raw)
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
-      message: issue.message,
-    }))
-    return invalid(raw, type, issues)
+  let event: SendCleanEvent
+  if (owned && UNCHANGED[type as EventName]?.(raw)) {
+    event = raw as SendCleanEvent
+  } else {
+    const result = eventSchemas[type as EventName].safeParse(raw)
+    if (!result.success) {
+      const issues = result.error.issues.map((issue) => ({
+        path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
+        message: issue.message,
+      }))
+      return invalid(raw, type, issues)
+    }
+    event = result.data as unknown as SendCleanEvent
   }
-  const event = result.data as unknown as SendCleanEvent
   event.date = new Date(event.ts)
   if (event.event === 'spam') defineFeedback(event.msg)
   return event

@@ -52,6 +52,14 @@ function revive(value, call) {
   return value
 }
 
+function generates() {
+  try {
+    return new Function('return 1')() === 1
+  } catch {
+    return false
+  }
+}
+
 function compiles(base64) {
   try {
     const binary = atob(base64)
@@ -146,6 +154,9 @@ export function createHost({ createFetchHandler, createHonoHandler, Hono, call, 
         // Whether this runtime compiles the form decoder's WebAssembly module (sent by the
         // test), as src/form-wasm.ts does; where it cannot, the JavaScript loop decodes.
         formWasm: compiles(url.searchParams.get('wasm') ?? ''),
+        // Whether this runtime compiles generated JavaScript, as src/passes-unchanged.ts does
+        // for validation's fast check; where it cannot, the same check walks the schema's tree.
+        generatedCode: generates(),
       })
     }
     const match = /^\/m\/([^/]+)(\/.*)$/.exec(url.pathname)

@@ -152,6 +152,8 @@ for (const runtime of RUNTIMES) {
       expect(info.nodeCrypto).toBe(runtime.name !== 'workerd')
       // Workers refuse to compile WebAssembly from bytes: there the JavaScript loop decodes forms.
       expect(info.formWasm).toBe(runtime.name !== 'workerd')
+      // Nor do they run `new Function`: there validation's fast check is walked, not generated.
+      expect(info.generatedCode).toBe(runtime.name !== 'workerd')
       if (runtime.webCrypto) {
         const web = await (await fetch(`${host('web')().web}/__runtime`)).json()
         expect(web.nodeCrypto).toBe(false)
