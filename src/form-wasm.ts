@@ -1,7 +1,7 @@
 /**
- * The form decoder's hot loop in WebAssembly (src/form.wat), for long parts: it skips sixteen
- * plain bytes at a time and costs a third of the JavaScript loop on an event batch
- * (bench/RESULTS.md, issue 14). Optional: where WebAssembly, its SIMD, or compiling a module
+ * The form decoder's hot loop in WebAssembly (src/form.wat), for long parts: it decodes sixteen
+ * bytes at a time, escapes included, and costs about a fifth of the JavaScript loop on an event
+ * batch (bench/RESULTS.md, issue 14). Optional: where WebAssembly, its SIMD, or compiling a module
  * from bytes is unavailable (Cloudflare Workers, a page whose CSP forbids it), nothing is
  * compiled and the JavaScript loop in src/form.ts decodes alone. Both are tested against the
  * same reference on arbitrary bytes.
@@ -16,8 +16,8 @@ interface FormWasmExports {
   stopped: WebAssembly.Global
 }
 
-/** The module's hex table takes its memory's first 256 bytes; chunks of the body go after it. */
-const BASE = 256
+/** The module's hex and compaction tables take its memory's first 2304 bytes; chunks go after. */
+const BASE = 256 + 2048
 /**
  * A body goes through the module this many bytes at a time, so its memory stays three pages
  * (192 KiB) whatever the body's size. Tests make it small to put chunk ends everywhere.
