@@ -68,7 +68,7 @@ function read(schema: z.ZodType): Node | undefined {
       const plain = values.every(
         (v) => v === null || ['string', 'boolean'].includes(typeof v) || Number.isFinite(v),
       )
-      return plain && values.length > 0
+      return plain && values.length > 0 && !def.checks?.length
         ? { kind: 'literal', values: values as (string | number | boolean | null)[] }
         : undefined
     }

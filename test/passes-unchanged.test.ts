@@ -162,6 +162,14 @@ describe('passesUnchanged', () => {
       z.literal(undefined),
       z.union([z.string().transform(Number), z.string()]),
       z.looseObject({ a: z.date() }),
+      // Refinements are checks zod runs on top: anything with one is left to zod.
+      z.literal('a').refine((v) => v === 'a'),
+      z.number().refine((v) => v > 0),
+      z.looseObject({ a: z.string() }).refine((v) => v.a !== ''),
+      z.array(z.string()).refine((v) => v.length > 0),
+      z.union([z.string(), z.number()]).refine((v) => v !== ''),
+      z.string().optional(),
+      z.looseObject({ a: z.string() }).readonly(),
     ]
     for (const schema of unread) expect(passesUnchanged(schema)).toBeUndefined()
   })
