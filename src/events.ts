@@ -206,12 +206,16 @@ export function parseEvent(raw: unknown): WebhookEvent {
 }
 
 /**
- * Each schema read as a predicate: true only where zod would accept the event and return an
- * equal copy of it (see {@link passesUnchanged}). Built once, from the schemas themselves.
+ * Each known type's schema, and that schema read as a predicate: true only where zod would
+ * accept the event and return an equal copy of it (see {@link passesUnchanged}). Built once, from
+ * the schemas themselves; one lookup per event finds both.
  */
-const UNCHANGED = Object.fromEntries(
-  EVENT_NAMES.map((name) => [name, passesUnchanged(eventSchemas[name])]),
-) as Record<EventName, Unchanged | undefined>
+const KNOWN = new Map<string, { schema: z.ZodType; unchanged: Unchanged | undefined }>(
+  EVENT_NAMES.map((name) => [
+    name,
+    { schema: eventSchemas[name], unchanged: passesUnchanged(eventSchemas[name]) },
+  ]),
+)
 
 /**
  * {@link parseEvent}, and with `owned` (the caller made `raw` and nobody else holds it) an event
@@ -227,15 +231,14 @@ export function validateEvent(raw: unknown, owned: boolean): WebhookEvent {
   if (typeof type !== 'string') {
     return invalid(raw, undefined, [{ path: ['event'], message: 'expected a string' }])
   }
-  if (!Object.hasOwn(eventSchemas, type)) {
-    return { event: 'unknown', type, raw: raw as Record<string, unknown> }
-  }
+  const known = KNOWN.get(type)
+  if (!known) return { event: 'unknown', type, raw: raw as Record<string, unknown> }
 
   let event: SendCleanEvent
-  if (owned && UNCHANGED[type as EventName]?.(raw)) {
+  if (owned && known.unchanged?.(raw)) {
     event = raw as SendCleanEvent
   } else {
-    const result = eventSchemas[type as EventName].safeParse(raw)
+    const result = known.schema.safeParse(raw)
     if (!result.success) {
       const issues = result.error.issues.map((issue) => ({
         path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),

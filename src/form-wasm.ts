@@ -1,6 +1,6 @@
 /**
  * The form decoder's hot loop in WebAssembly (src/form.wat), for long parts: it decodes sixteen
- * bytes at a time, escapes included, and costs about a fifth of the JavaScript loop on an event
+ * bytes at a time, escapes included, and costs 0.27–0.29× the JavaScript loop on an event
  * batch (bench/RESULTS.md, issue 14). Optional: where WebAssembly, its SIMD, or compiling a module
  * from bytes is unavailable (Cloudflare Workers, a page whose CSP forbids it), nothing is
  * compiled and the JavaScript loop in src/form.ts decodes alone. Both are tested against the

@@ -185,43 +185,44 @@ function source(node: Node, x: string, functions: string[]): string {
       for (const b of node.max) parts.push(`${x} ${b.inclusive ? '<=' : '<'} ${literal(b.value)}`)
       return `(${parts.join(' && ')})`
     }
-    case 'array': {
-      const name = `f${functions.length}`
-      functions.push('')
-      const element = source(node.element, 'x', functions)
-      functions[Number(name.slice(1))] = [
+    case 'array':
+      return `${declare(functions, (name) => [
         `function ${name}(v) {`,
         '  if (!Array.isArray(v)) return false',
         '  for (let i = 0; i < v.length; i++) {',
         '    const x = v[i]',
-        `    if (!(${element})) return false`,
+        `    if (!(${source(node.element, 'x', functions)})) return false`,
         '  }',
         '  return true',
         '}',
-      ].join('\n')
-      return `${name}(${x})`
-    }
-    case 'object': {
-      const name = `f${functions.length}`
-      functions.push('')
-      const lines = [
+      ])}(${x})`
+    case 'object':
+      return `${declare(functions, (name) => [
         `function ${name}(v) {`,
         `  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false`,
         '  let x',
-      ]
-      for (const [key, field] of node.fields) {
-        const k = JSON.stringify(key)
-        lines.push(`  if (!hasOwn(v, ${k})) return false`)
-        lines.push(`  x = v[${k}]`)
-        lines.push(`  if (!(${source(field, 'x', functions)})) return false`)
-      }
-      lines.push('  return true', '}')
-      functions[Number(name.slice(1))] = lines.join('\n')
-      return `${name}(${x})`
-    }
+        ...node.fields.flatMap(([key, field]) => [
+          `  if (!hasOwn(v, ${JSON.stringify(key)})) return false`,
+          `  x = v[${JSON.stringify(key)}]`,
+          `  if (!(${source(field, 'x', functions)})) return false`,
+        ]),
+        '  return true',
+        '}',
+      ])}(${x})`
     case 'union':
       return `(${node.options.map((option) => source(option, x, functions)).join(' || ')})`
   }
+}
+
+/**
+ * Add a function to `functions` and return its name. The name is taken first, so the functions
+ * that `lines` declares for what it nests get the names after it.
+ */
+function declare(functions: string[], lines: (name: string) => string[]): string {
+  const index = functions.push('') - 1
+  const name = `f${index}`
+  functions[index] = lines(name).join('\n')
+  return name
 }
 
 /** A JavaScript literal for a plain value (strings through JSON, numbers finite or ±Infinity). */
