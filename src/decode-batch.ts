@@ -2,6 +2,7 @@ import { DEFAULT_EVENTS_FIELD } from './constants.js'
 import { WebhookError } from './errors.js'
 import { decodeForm, type FormField } from './form.js'
 import type { SignedPart } from './hmac.js'
+import { parseJsonBytes } from './json-pieces.js'
 import { ParsedBody } from './read-body.js'
 import { formSignedParts, jsonSignedParts } from './signature.js'
 
@@ -13,7 +14,6 @@ export interface Batch {
   events: () => unknown
 }
 
-const utf8 = new TextDecoder()
 const encoder = new TextEncoder()
 // JSON's whitespace (RFC 8259 §2).
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d])
@@ -33,9 +33,9 @@ export function malformed(message: string): WebhookError {
   return new WebhookError('MALFORMED_PAYLOAD', message)
 }
 
-function parseJson(text: string, what: string): unknown {
+function parseJson(text: string | Uint8Array, what: string): unknown {
   try {
-    return JSON.parse(text)
+    return typeof text === 'string' ? JSON.parse(text) : parseJsonBytes(text)
   } catch (error) {
     throw malformed(`${what} is not valid JSON (${(error as Error).message})`)
   }
@@ -85,8 +85,7 @@ function fromFields(fields: FormField[], field: string | undefined): Batch | und
     bytes,
     signed: (url) => formSignedParts(url, fields),
     // Parsed only after the signature is checked.
-    events: () =>
-      parseJson(typeof value === 'string' ? value : utf8.decode(value), `the ${key} field`),
+    events: () => parseJson(value, `the ${key} field`),
   }
 }
 
@@ -112,7 +111,7 @@ const HANDSHAKE_PROBE_BYTES = 1024
 
 /** The events of a verified JSON body: the array, or an object's events field (maybe as text). */
 function jsonEvents(body: Uint8Array, field: string | undefined): unknown {
-  const parsed = parseJson(utf8.decode(body), 'the body')
+  const parsed = parseJson(body, 'the body')
   if (Array.isArray(parsed)) return parsed
   if (typeof parsed !== 'object' || parsed === null) {
     throw malformed('a JSON body must be an array of events or an object with an *_events field')

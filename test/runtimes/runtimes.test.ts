@@ -7,9 +7,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SAMPLE_TYPES, sampleEvent } from '../../emulator/samples.js'
 import { bundleForWorkerd, startWorkerd } from '../../scripts/workerd.js'
 import { FORM_WASM_BASE64 } from '../../src/form-wasm-bytes.js'
-import type { WebhookEvent } from '../../src/index.js'
+import type { EventName, WebhookEvent } from '../../src/index.js'
+import { jsonCuts } from '../../src/json-pieces.js'
 import { badInputMatrix } from '../support/bad-input-matrix.js'
 import {
   FORM,
@@ -191,6 +193,34 @@ for (const runtime of RUNTIMES) {
         expect(handled).toEqual(SEED_EVENTS.map((e) => e.event))
       })
     })
+
+    it('handles a 1000-event batch, parsed in pieces, every event once and in order', async () => {
+      const sent = Array.from({ length: 1000 }, (_, i) =>
+        sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName, { id: `big-${i}` }),
+      )
+      const text = JSON.stringify(sent)
+      expect(jsonCuts(new TextEncoder().encode(text)).length).toBeGreaterThan(0)
+      const handled: string[] = []
+      const target = remoteMount(
+        bridge,
+        host('node'),
+        'fetch',
+      )({
+        keys: KEY,
+        url: URL_REGISTERED,
+        on: { '*': (event: WebhookEvent) => void handled.push((event as { _id: string })._id) },
+        onError: () => {},
+      }) as Remote
+      await target.ready
+      const { body, signature } = formDelivery(text)
+      const res = await fetch(`${target.base}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
+        body,
+      })
+      expect(res.status).toBe(200)
+      expect(handled).toEqual(sent.map((e) => e._id))
+    }, 60_000)
 
     for (const adapter of runtime.adapters) {
       describe(adapter, () => {
