@@ -2,7 +2,7 @@ import { DEFAULT_EVENTS_FIELD } from './constants.js'
 import { WebhookError } from './errors.js'
 import { decodeForm, type FormField } from './form.js'
 import type { SignedPart } from './hmac.js'
-import { parseJsonBytes } from './json-pieces.js'
+import { isJsonSpace, parseJsonBytes } from './json-pieces.js'
 import { ParsedBody } from './read-body.js'
 import { formSignedParts, jsonSignedParts } from './signature.js'
 
@@ -15,17 +15,15 @@ export interface Batch {
 }
 
 const encoder = new TextEncoder()
-// JSON's whitespace (RFC 8259 §2).
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d])
 
 function isBlank(value: Uint8Array | string): boolean {
   // A loop, not a RegExp: V8 keeps a RegExp's last subject alive (RegExp.input), and this one
   // is the whole batch.
   if (typeof value === 'string') {
-    for (let i = 0; i < value.length; i++) if (!WS.has(value.charCodeAt(i))) return false
+    for (let i = 0; i < value.length; i++) if (!isJsonSpace(value.charCodeAt(i))) return false
     return true
   }
-  for (const byte of value) if (!WS.has(byte)) return false
+  for (const byte of value) if (!isJsonSpace(byte)) return false
   return true
 }
 
@@ -95,7 +93,7 @@ function isEmptyJsonArray(body: Uint8Array | string): boolean {
     typeof body === 'string' ? (i: number) => body.charCodeAt(i) : (i: number) => body[i] as number
   let i = 0
   const next = (code: number) => {
-    while (i < body.length && WS.has(at(i))) i++
+    while (i < body.length && isJsonSpace(at(i))) i++
     if (code === -1) return i === body.length
     return at(i++) === code
   }

@@ -53,7 +53,8 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
   return JSON.parse(utf8.decode(bytes))
 }
 
-const isSpace = (byte: number | undefined) =>
+/** JSON's whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
+export const isJsonSpace = (byte: number | undefined): boolean =>
   byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
 
 /** Where `parseJsonBytes` would cut `bytes` (for tests and benches): indexes of commas. */
@@ -110,7 +111,7 @@ function startsWith(bytes: Uint8Array, at: number, prefix: Uint8Array): boolean 
 
 function skipSpace(bytes: Uint8Array, at: number): number {
   let i = at
-  while (isSpace(bytes[i])) i++
+  while (isJsonSpace(bytes[i])) i++
   return i
 }
 
@@ -119,27 +120,23 @@ function skipSpace(bytes: Uint8Array, at: number): number {
  * elements of all of them, or undefined when one does not parse.
  */
 function parsePieces(bytes: Uint8Array, cuts: readonly number[]): unknown[] | undefined {
-  // Piece k runs from after cut k-1 (from the start for the first) to before cut k (to the end
-  // for the last); the first keeps its own `[`, the last its own `]`.
+  // Piece k runs from after cut k - 1 (from the start, for the first) to cut k (to the end, for
+  // the last).
+  const from = (k: number) => (k === 0 ? 0 : (cuts[k - 1] as number) + 1)
+  const to = (k: number) => (k < cuts.length ? (cuts[k] as number) : bytes.length)
   let longest = 0
-  let start = 0
-  for (const cut of [...cuts, bytes.length]) {
-    longest = Math.max(longest, cut - start)
-    start = cut + 1
-  }
+  for (let k = 0; k <= cuts.length; k++) longest = Math.max(longest, to(k) - from(k))
   const scratch = new Uint8Array(longest + 2)
   const parts: unknown[][] = []
-  start = 0
   try {
     for (let k = 0; k <= cuts.length; k++) {
-      const end = k < cuts.length ? (cuts[k] as number) : bytes.length
+      // The first piece keeps the text's own `[`, the last its own `]`.
       let length = 0
       if (k > 0) scratch[length++] = OPEN_BRACKET
-      scratch.set(bytes.subarray(start, end), length)
-      length += end - start
+      scratch.set(bytes.subarray(from(k), to(k)), length)
+      length += to(k) - from(k)
       if (k < cuts.length) scratch[length++] = CLOSE_BRACKET
       parts.push(JSON.parse(utf8.decode(scratch.subarray(0, length))) as unknown[])
-      start = end + 1
     }
   } catch {
     return undefined
