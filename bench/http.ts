@@ -120,24 +120,29 @@ export async function runHttp({
   seconds: number
   sizes: number[]
 }) {
-  const cases = ['express', 'koa', 'hono', 'hono-web']
+  // A round runs every framework and size as a group, the groups in random order and the
+  // variants of a group back to back (in random order): the package and the hand-written server
+  // it is weighed against then run seconds apart, and their ratio is taken per round.
+  const groups = ['express', 'koa', 'hono', 'hono-web']
     .flatMap((framework) =>
-      ['package', 'handwritten', 'read', 'bare'].map((variant) => ({ framework, variant })),
+      sizes.map((n) => ({ framework, n, variants: ['package', 'handwritten', 'read', 'bare'] })),
     )
-    .concat([{ framework: 'node', variant: 'bare' }])
-    .flatMap((c) => sizes.map((n) => ({ ...c, n })))
+    .concat(sizes.map((n) => ({ framework: 'node', n, variants: ['bare'] })))
   const results = new Map<string, HttpResult>()
   for (let round = 0; round < rounds; round++) {
-    for (const c of shuffle(cases)) {
-      const key = `${c.framework}/${c.variant}/${c.n}`
-      const r = await once(c.framework, c.variant, c.n, seconds)
-      const entry = results.get(key) ?? { ...c, rps: [], p99: [], maxRssMb: [], cpuUs: [] }
-      entry.rps.push(r.rps)
-      entry.cpuUs.push(r.cpuUs)
-      entry.p99.push(r.p99)
-      entry.maxRssMb.push(r.maxRssMb)
-      results.set(key, entry)
-      process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
+    for (const group of shuffle(groups)) {
+      for (const variant of shuffle(group.variants)) {
+        const c = { framework: group.framework, variant, n: group.n }
+        const key = `${c.framework}/${c.variant}/${c.n}`
+        const r = await once(c.framework, c.variant, c.n, seconds)
+        const entry = results.get(key) ?? { ...c, rps: [], p99: [], maxRssMb: [], cpuUs: [] }
+        entry.rps.push(r.rps)
+        entry.cpuUs.push(r.cpuUs)
+        entry.p99.push(r.p99)
+        entry.maxRssMb.push(r.maxRssMb)
+        results.set(key, entry)
+        process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
+      }
     }
   }
   return [...results.values()]
