@@ -30,7 +30,7 @@ export async function once(
   /** Another build's dist/ folder for the package's adapters (bench/revisions.ts). */
   dist?: string,
   /** Seconds of load before the measured run (not counted). */
-  warmup = seconds > 1 ? 1 : 0,
+  warmup = seconds > 1 ? 2 : 0,
 ): Promise<{ rps: number; p99: number; maxRssMb: number; cpuUs: number; requests: number }> {
   const child = spawn(
     process.execPath,
