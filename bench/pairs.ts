@@ -9,13 +9,11 @@
 //   npm run bench:pairs [-- --dist <a build's dist/>] [--smoke] [--json]
 //
 // `bench:revisions -- <rev>` leaves <rev>'s build in /tmp/sendclean-webhooks-<sha>/dist.
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import { resolve } from 'node:path'
-import { parse as parseQuery } from 'node:querystring'
 import { pathToFileURL } from 'node:url'
-import { Webhooks } from '@octokit/webhooks'
 import type * as Core from 'sendclean-webhooks'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
+import { floor, octokitPeer } from './peers.js'
 
 const smoke = process.argv.includes('--smoke')
 const json = process.argv.includes('--json')
@@ -24,9 +22,7 @@ const dist = resolve(distAt > 0 ? (process.argv[distAt + 1] as string) : 'dist')
 const core = (await import(pathToFileURL(`${dist}/index.js`).href)) as typeof Core
 const SIZES = smoke ? [1, 10] : [1, 100, 1000]
 const PAIRS = smoke ? 3 : 31
-const FIELD = 'SendCleantes_events'
 
-const octokit = new Webhooks({ secret: KEY })
 const noop = () => {}
 const receiver = core.createReceiver<undefined>({
   keys: KEY,
@@ -55,28 +51,12 @@ const results: PairResult[] = []
 for (const n of SIZES) {
   const p = payload(n)
   const request = coreRequest(p)
-  const signature = await octokit.sign(p.json)
-  const expected = Buffer.from(p.signature)
   const runCore = async () => {
     const response = await receiver.handle(request())
     if (response.status !== 200) throw new Error(response.body)
     return response
   }
-  const peers = {
-    octokit: async () => {
-      if (!(await octokit.verify(p.json, signature))) throw new Error('octokit refused')
-      return JSON.parse(p.json)
-    },
-    // As in bench/core.ts and bench/steps.ts.
-    floor: () => {
-      const value = parseQuery(p.form)[FIELD] as string
-      const digest = createHmac('sha1', KEY)
-        .update(URL_SIGNED + FIELD + value)
-        .digest('base64')
-      if (!timingSafeEqual(Buffer.from(digest), expected)) throw new Error('floor refused')
-      return JSON.parse(value)
-    },
-  }
+  const peers = { octokit: await octokitPeer(p), floor: floor(p) }
   // About 5 ms of the core per block from N = 100 up; N = 1 batches are too short for that.
   const iterations = n === 1 ? 1000 : Math.max(3, Math.round(20_000 / n))
   const block = async (run: () => unknown) => {

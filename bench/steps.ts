@@ -7,7 +7,6 @@
 // The source is imported (not the build) so that each step is the core's own function.
 import { createHmac } from 'node:crypto'
 import { parse as parseQuery } from 'node:querystring'
-import { Webhooks } from '@octokit/webhooks'
 import { z } from 'zod'
 import { DEFAULT_EVENTS_FIELD, DEFAULT_MAX_FIELDS } from '../src/constants.js'
 import { parseBatch } from '../src/dispatch.js'
@@ -18,13 +17,13 @@ import { createReceiver } from '../src/index.js'
 import { parseJsonBytes } from '../src/json-pieces.js'
 import { formSignedParts } from '../src/signature.js'
 import { KEY, payload, URL_SIGNED } from './payloads.js'
+import { floor, octokitPeer } from './peers.js'
 
 const smoke = process.argv.includes('--smoke')
 const SIZES = smoke ? [10] : [100, 1000]
 const ROUNDS = smoke ? 3 : 15
 
 const utf8 = new TextDecoder()
-const octokit = new Webhooks({ secret: KEY })
 const noop = () => {}
 const receiver = createReceiver<undefined>({
   keys: KEY,
@@ -61,7 +60,6 @@ async function measure(n: number) {
   const text = utf8.decode(value)
   const raw = JSON.parse(text) as unknown[]
   const valueText = p.form.slice(p.form.indexOf('=') + 1)
-  const octokitSignature = await octokit.sign(p.json)
   const headers = new Headers({
     'content-type': 'application/x-www-form-urlencoded',
     'x-sendcleantes-signature': p.signature,
@@ -114,27 +112,14 @@ async function measure(n: number) {
     { name: '5z peer: classic zod discriminated union', run: () => classic.safeParse(raw) },
     {
       name: 'floor: querystring + HMAC + JSON.parse (whole)',
-      run: () => {
-        const value = parseQuery(p.form)[DEFAULT_EVENTS_FIELD] as string
-        const digest = createHmac('sha1', KEY)
-          .update(URL_SIGNED + DEFAULT_EVENTS_FIELD + value)
-          .digest('base64')
-        if (digest !== p.signature) throw new Error('floor refused')
-        return JSON.parse(value)
-      },
+      run: floor(p),
     },
     {
       name: 'octokit: HMAC-SHA256 of the JSON body',
       run: () => createHmac('sha256', KEY).update(p.json).digest('hex'),
     },
     { name: 'octokit: JSON.parse of the JSON body', run: () => JSON.parse(p.json) },
-    {
-      name: 'octokit: verify + JSON.parse (whole)',
-      run: async () => {
-        if (!(await octokit.verify(p.json, octokitSignature))) throw new Error('refused')
-        return JSON.parse(p.json)
-      },
-    },
+    { name: 'octokit: verify + JSON.parse (whole)', run: await octokitPeer(p) },
   ]
   function request() {
     return { method: 'POST', url: URL_SIGNED, headers, body: bytes, context: undefined }

@@ -1,0 +1,34 @@
+// The two things the core is weighed against, one definition each for every bench: the
+// hand-written floor and @octokit/webhooks's verify + JSON.parse.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { parse as parseQuery } from 'node:querystring'
+import { Webhooks } from '@octokit/webhooks'
+import { DEFAULT_EVENTS_FIELD } from '../src/constants.js'
+import { KEY, type Payload, URL_SIGNED } from './payloads.js'
+
+/**
+ * The hand-written floor for `p`'s form body: querystring, HMAC-SHA1 of URL + field + value
+ * compared in constant time, JSON.parse. Returns the events; throws if the signature is wrong.
+ */
+export function floor(p: Payload): () => unknown {
+  const expected = Buffer.from(p.signature)
+  return () => {
+    const value = parseQuery(p.form)[DEFAULT_EVENTS_FIELD] as string
+    const digest = createHmac('sha1', KEY)
+      .update(URL_SIGNED + DEFAULT_EVENTS_FIELD + value)
+      .digest('base64')
+    if (!timingSafeEqual(Buffer.from(digest), expected)) throw new Error('floor refused')
+    return JSON.parse(value)
+  }
+}
+
+const octokit = new Webhooks({ secret: KEY })
+
+/** @octokit/webhooks's verify + JSON.parse of `p`'s JSON body (signed once, here). */
+export async function octokitPeer(p: Payload): Promise<() => Promise<unknown>> {
+  const signature = await octokit.sign(p.json)
+  return async () => {
+    if (!(await octokit.verify(p.json, signature))) throw new Error('octokit refused')
+    return JSON.parse(p.json)
+  }
+}
