@@ -1,7 +1,13 @@
 import type { NextFunction, Request, Response } from 'express'
 import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
-import { nodeBody, nodeRequest, requestUrl, writeNodeResponse } from './node-http.js'
+import {
+  nodeBody,
+  nodeRequest,
+  RequestAndResponse,
+  requestUrl,
+  writeNodeResponse,
+} from './node-http.js'
 
 /** What handlers get as context from the Express adapter. */
 export interface ExpressContext {
@@ -54,7 +60,7 @@ export function createExpressMiddleware(
   const middleware = (async (req, res, next) => {
     try {
       const url = requestUrl(req, req.originalUrl)
-      const request = nodeRequest('express', req, body(req), { req, res }, url)
+      const request = nodeRequest('express', req, body(req), new RequestAndResponse(req, res), url)
       writeNodeResponse(req, res, await receiver.handle(request))
     } catch (error) {
       next(error)

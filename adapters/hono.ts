@@ -1,7 +1,7 @@
 import type { Context, Env } from 'hono'
 import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn, drainUnread, fromWebRequest, toWebResponse } from '../src/internal.js'
-import { honoNodeRequest, lingerIfUnread } from './node-http.js'
+import { honoNodeRequest, lingerIfUnread, nodeRequestOf } from './node-http.js'
 
 const HINT =
   'do not read the body before the receiver, or read it through c.req (Hono keeps a copy)'
@@ -35,8 +35,8 @@ export function createHonoHandler<E extends Env = Env>(
   const handler = (async (c) => {
     const node = honoNodeRequest(c, HINT)
     if (node) {
-      const response = await receiver.handle(node.request)
-      lingerIfUnread(node.incoming) // a body refused unread is closed gracefully
+      const response = await receiver.handle(node)
+      lingerIfUnread(nodeRequestOf(c.env)) // a body refused unread is closed gracefully
       return toWebResponse(response)
     }
     const request = fromWebRequest(c.req.raw, c, 'hono')

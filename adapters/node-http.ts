@@ -19,6 +19,29 @@ export function nodeBody(
   return new ParsedBody(parsed, hint, nestedHint)
 }
 
+/**
+ * The core's request for a Node request (a class, not an object literal: see
+ * {@link NodeHeaders}).
+ */
+class NodeWebhookRequest<C> implements WebhookRequest<C> {
+  constructor(
+    public method: string,
+    public url: string,
+    public headers: HeaderReader,
+    public body: RequestBody,
+    public context: C,
+    public adapter: string,
+  ) {}
+}
+
+/** `{ req, res }` for the Express and node adapters' handlers (a class, as above). */
+export class RequestAndResponse<Req extends IncomingMessage, Res extends ServerResponse> {
+  constructor(
+    public req: Req,
+    public res: Res,
+  ) {}
+}
+
 /** The core's request for a Node request; `url` defaults to the URL this server saw. */
 export function nodeRequest<C>(
   adapter: string,
@@ -27,14 +50,7 @@ export function nodeRequest<C>(
   context: C,
   url = requestUrl(req),
 ): WebhookRequest<C> {
-  return {
-    method: req.method ?? 'GET',
-    url,
-    headers: headerReader(req),
-    body,
-    context,
-    adapter,
-  }
+  return new NodeWebhookRequest(req.method ?? 'GET', url, headerReader(req), body, context, adapter)
 }
 
 /** `scheme://host/path?query` as this server saw it (no proxy headers: the core applies `trustProxy`). */
@@ -43,13 +59,26 @@ export function requestUrl(req: IncomingMessage, pathAndQuery = req.url ?? '/'):
   return `${scheme}://${req.headers.host ?? 'localhost'}${pathAndQuery}`
 }
 
-export function headerReader(req: IncomingMessage): HeaderReader {
-  return {
-    get(name) {
-      const value = req.headers[name.toLowerCase()]
-      return Array.isArray(value) ? value.join(', ') : value
-    },
+/**
+ * A request's headers for the core. A class, not an object literal: V8 may decide to allocate
+ * the objects of a literal straight in the old generation (allocation-site pretenuring), and an
+ * old object that lives while the body arrives keeps the young request, its chunks and all they
+ * reference alive through every scavenge until the next full collection: in the HTTP bench that
+ * was a mark-compact every few hundred requests (bench/RESULTS.md, issue 14).
+ */
+class NodeHeaders implements HeaderReader {
+  readonly #req: IncomingMessage
+  constructor(req: IncomingMessage) {
+    this.#req = req
   }
+  get(name: string): string | undefined {
+    const value = this.#req.headers[name.toLowerCase()]
+    return Array.isArray(value) ? value.join(', ') : value
+  }
+}
+
+export function headerReader(req: IncomingMessage): HeaderReader {
+  return new NodeHeaders(req)
 }
 
 /** How long a connection whose body was refused keeps reading (and dropping) what is still in flight. */
@@ -93,17 +122,18 @@ export function nodeRequestOf(env: unknown): IncomingMessage | undefined {
  * @hono/node-server's fast path, feature-detected: when `c.env.incoming` is the Node request and
  * nothing has read the body through Hono yet, read the Node stream directly, skipping the Web
  * Request and ReadableStream node-server would build for it (several times faster for small
- * batches). Anything else (Bun, Deno, Workers, a body already read) takes the Web path.
+ * batches). Anything else (Bun, Deno, Workers, a body already read) takes the Web path. The
+ * Node request itself is `nodeRequestOf(c.env)`.
  */
 export function honoNodeRequest<
   C extends { env: unknown; req: { bodyCache: object; url: string } },
->(c: C, hint: string): { incoming: IncomingMessage; request: WebhookRequest<C> } | undefined {
+>(c: C, hint: string): WebhookRequest<C> | undefined {
   const incoming = Object.keys(c.req.bodyCache).length === 0 ? nodeRequestOf(c.env) : undefined
   if (!incoming) return undefined
   // node-server's own rawBody (set when it already buffered the request).
   const raw = (incoming as { rawBody?: unknown }).rawBody
   const body = raw instanceof Uint8Array ? raw : nodeBody(incoming, undefined, hint)
-  return { incoming, request: nodeRequest('hono', incoming, body, c, c.req.url) }
+  return nodeRequest('hono', incoming, body, c, c.req.url)
 }
 
 /** Headers to add when the request body was not read to its end (413, 408): close the connection, gracefully. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
 import { attachOn } from '../src/internal.js'
-import { nodeBody, nodeRequest, writeNodeResponse } from './node-http.js'
+import { nodeBody, nodeRequest, RequestAndResponse, writeNodeResponse } from './node-http.js'
 
 /** What handlers get as context from the Node adapter. */
 export interface NodeContext {
@@ -48,7 +48,9 @@ export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
       return
     }
     const body = nodeBody(req, (req as { body?: unknown }).body)
-    const response = await receiver.handle(nodeRequest('node', req, body, { req, res }))
+    const response = await receiver.handle(
+      nodeRequest('node', req, body, new RequestAndResponse(req, res)),
+    )
     writeNodeResponse(req, res, response)
   }) as NodeHandler
   return attachOn<NodeHandler>(handler, receiver)

@@ -4,11 +4,12 @@
 // `read` (200 once the body is read into one buffer, nothing parsed: what any receiver pays), or
 // `queue` (express only: the adapter in queue mode on BullMQ at $REDIS_URL).
 // Prints {"port","statsPort"}; the stats port answers the process's peak RSS and the CPU time
-// it has used so far (user + system, µs, every thread: GC helpers included). $BENCH_DIST, when
+// it has used so far (user + system, µs, every thread: GC helpers included) and its full GCs. $BENCH_DIST, when
 // set, is another build's dist/ folder to take the adapters from.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks'
 import { parse as parseQuery } from 'node:querystring'
 import { createAdaptorServer } from '@hono/node-server'
 import { bodyParser } from '@koa/bodyparser'
@@ -150,9 +151,19 @@ function build(framework: string, variant: string): Server {
 }
 
 const server = build(process.argv[2] ?? '', process.argv[3] ?? '')
+// Full collections (mark-compact) so far: a server that promotes request data to the old
+// generation does them every few hundred requests, and they cost CPU on the GC threads too.
+let majorGcs = 0
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const { detail } = entry as { detail?: { kind?: number } }
+    if (detail?.kind === perf.NODE_PERFORMANCE_GC_MAJOR) majorGcs++
+  }
+}).observe({ entryTypes: ['gc'] })
 const stats = createServer((_req, res) => {
   const { user, system } = process.cpuUsage()
-  res.end(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, cpuUs: user + system }))
+  const maxRssKb = process.resourceUsage().maxRSS
+  res.end(JSON.stringify({ maxRssKb, cpuUs: user + system, majorGcs }))
 })
 server.listen(0, '127.0.0.1', () =>
   stats.listen(0, '127.0.0.1', () => {

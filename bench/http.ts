@@ -18,6 +18,8 @@ export interface HttpResult {
   maxRssMb: number[]
   /** The server's CPU time per request, µs (user + system, all its threads). */
   cpuUs: number[]
+  /** The server's full collections (mark-compact) per 1000 requests. */
+  majorGcs: number[]
 }
 
 export async function once(
@@ -31,7 +33,14 @@ export async function once(
   dist?: string,
   /** Seconds of load before the measured run (not counted). */
   warmup = seconds > 1 ? 2 : 0,
-): Promise<{ rps: number; p99: number; maxRssMb: number; cpuUs: number; requests: number }> {
+): Promise<{
+  rps: number
+  p99: number
+  maxRssMb: number
+  cpuUs: number
+  majorGcs: number
+  requests: number
+}> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/http-server.ts', framework, variant],
@@ -52,6 +61,7 @@ export async function once(
       (await (await fetch(`http://127.0.0.1:${statsPort}`)).json()) as {
         maxRssKb: number
         cpuUs: number
+        majorGcs: number
       }
     const p = payload(n)
     const load = (duration: number) =>
@@ -95,6 +105,7 @@ export async function once(
       p99: result.latency.p99,
       maxRssMb: after.maxRssKb / 1024,
       cpuUs: (after.cpuUs - before.cpuUs) / result.requests.total,
+      majorGcs: ((after.majorGcs - before.majorGcs) * 1000) / result.requests.total,
       requests: result.requests.total,
     }
   } finally {
@@ -135,9 +146,17 @@ export async function runHttp({
         const c = { framework: group.framework, variant, n: group.n }
         const key = `${c.framework}/${c.variant}/${c.n}`
         const r = await once(c.framework, c.variant, c.n, seconds)
-        const entry = results.get(key) ?? { ...c, rps: [], p99: [], maxRssMb: [], cpuUs: [] }
+        const entry = results.get(key) ?? {
+          ...c,
+          rps: [],
+          p99: [],
+          maxRssMb: [],
+          cpuUs: [],
+          majorGcs: [],
+        }
         entry.rps.push(r.rps)
         entry.cpuUs.push(r.cpuUs)
+        entry.majorGcs.push(r.majorGcs)
         entry.p99.push(r.p99)
         entry.maxRssMb.push(r.maxRssMb)
         results.set(key, entry)

@@ -79,6 +79,8 @@ const seconds = smoke ? 1 : 3
 const frameworks = process.env.BENCH_FRAMEWORKS?.split(',') ?? ['express', 'koa', 'hono', 'node']
 const httpSizes = smoke ? [1] : [1, 100]
 const rps = new Map<string, number[]>()
+const cpu = new Map<string, number[]>()
+const gcs = new Map<string, number[]>()
 for (let round = 0; round < rounds; round++) {
   for (const framework of frameworks) {
     for (const n of httpSizes) {
@@ -87,6 +89,8 @@ for (let round = 0; round < rounds; round++) {
         const r = await once(framework, 'package', n, seconds, false, builds[label])
         const key = `${label} ${framework} N=${n}`
         rps.set(key, [...(rps.get(key) ?? []), r.rps])
+        cpu.set(key, [...(cpu.get(key) ?? []), r.cpuUs])
+        gcs.set(key, [...(gcs.get(key) ?? []), r.majorGcs])
         process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
       }
     }
@@ -107,13 +111,17 @@ const lines = [
     return `| N=${n} | ${b.toFixed(1)} | ${h.toFixed(1)} | ${(h / b).toFixed(2)} |`
   }),
   '',
-  `| HTTP req/s (median of ${rounds} alternating rounds, ${seconds} s each) | base | head | head ÷ base |`,
-  '|---|---:|---:|---:|',
+  `| HTTP req/s (median of ${rounds} alternating rounds, ${seconds} s each) | base | head | head ÷ base | server CPU µs per request, base / head | full GCs per 1000 requests, base / head |`,
+  '|---|---:|---:|---:|---:|---:|',
   ...frameworks.flatMap((framework) =>
     httpSizes.map((n) => {
-      const b = median(rps.get(`base ${framework} N=${n}`) ?? [])
-      const h = median(rps.get(`head ${framework} N=${n}`) ?? [])
-      return `| ${framework} N=${n} | ${Math.round(b)} | ${Math.round(h)} | ${(h / b).toFixed(2)} |`
+      const of = (m: Map<string, number[]>, label: string) =>
+        median(m.get(`${label} ${framework} N=${n}`) ?? [])
+      const b = of(rps, 'base')
+      const h = of(rps, 'head')
+      const us = `${Math.round(of(cpu, 'base'))} / ${Math.round(of(cpu, 'head'))}`
+      const full = `${of(gcs, 'base').toFixed(1)} / ${of(gcs, 'head').toFixed(1)}`
+      return `| ${framework} N=${n} | ${Math.round(b)} | ${Math.round(h)} | ${(h / b).toFixed(2)} | ${us} | ${full} |`
     }),
   ),
 ]

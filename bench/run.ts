@@ -189,6 +189,19 @@ for (const n of httpSizes) {
   )
 }
 lines.push('')
+lines.push(
+  'Full collections (mark-compact) per 1000 requests during the measured runs, median of rounds, package / hand-written: ' +
+    ['express', 'koa', 'hono', 'hono-web']
+      .flatMap((f) =>
+        httpSizes.map((n) => {
+          const gcs = (v: string) => fmt(median(http_(f, v, n).majorGcs), 1)
+          return `${f} N = ${n} ${gcs('package')} / ${gcs('handwritten')}`
+        }),
+      )
+      .join('; ') +
+    '.',
+)
+lines.push('')
 const rss = http.flatMap((h) => h.maxRssMb)
 lines.push(
   `Peak RSS of the server processes during the HTTP runs: ${fmt(Math.min(...rss))}–${fmt(Math.max(...rss))} MB.`,

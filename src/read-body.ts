@@ -70,9 +70,17 @@ export function tooLarge(limit: number): WebhookError {
  * Collects a body's chunks up to `limit` bytes. With the announced length (`Content-Length`),
  * chunks are copied into one buffer of that size as they arrive and dropped, so a body costs
  * its size once, not twice (chunks, then their join); without it, they are joined at the end.
+ *
+ * It lives while the body arrives, so it holds no array literal until a second chunk comes
+ * without a buffer to copy it to: V8 may allocate a literal's objects straight in the old
+ * generation, and an old object holding young chunks keeps them, and their backing stores,
+ * alive until the next full collection (see `NodeHeaders` in adapters/node-http.ts).
  */
 export class BodyCollector {
-  #chunks: Uint8Array[] = []
+  /** The only chunk so far (no copy for a body that came in one). */
+  #first: Uint8Array | undefined
+  /** Chunks to join at the end: only a body of several chunks and no buffer of its size. */
+  #chunks: Uint8Array[] | undefined
   #buffer: Uint8Array | undefined
   #expected: number
   #total = 0
@@ -93,11 +101,15 @@ export class BodyCollector {
       this.#buffer = new Uint8Array(this.#expected)
     }
     if (this.#buffer && end <= this.#buffer.length) this.#buffer.set(chunk, this.#total)
+    else if (this.#total === 0 && !this.#buffer) this.#first = chunk
     else {
-      // One chunk, or more than announced (or nothing announced): keep chunks, join at the end.
-      if (this.#buffer) {
-        this.#chunks.push(this.#buffer.subarray(0, this.#total))
+      // More than announced (or nothing announced): keep chunks, join at the end.
+      if (!this.#chunks) {
+        this.#chunks = []
+        if (this.#buffer) this.#chunks.push(this.#buffer.subarray(0, this.#total))
+        else if (this.#first) this.#chunks.push(this.#first)
         this.#buffer = undefined
+        this.#first = undefined
       }
       this.#chunks.push(chunk)
     }
@@ -109,7 +121,7 @@ export class BodyCollector {
   result(): Uint8Array {
     if (this.#buffer) return this.#buffer.subarray(0, this.#total)
     const chunks = this.#chunks
-    if (chunks.length === 1) return chunks[0] as Uint8Array
+    if (!chunks) return this.#first ?? new Uint8Array(0)
     const out = new Uint8Array(this.#total)
     let offset = 0
     for (const chunk of chunks) {

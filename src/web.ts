@@ -1,6 +1,21 @@
-import { ParsedBody } from './read-body.js'
+import { ParsedBody, type RequestBody } from './read-body.js'
 import type { Receiver } from './receiver.js'
 import type { WebhookRequest, WebhookResponse } from './types.js'
+
+/**
+ * The core's request for a Web `Request`. A class, not an object literal, since it lives while
+ * the body arrives: see `NodeHeaders` in adapters/node-http.ts.
+ */
+class FromWebRequest<C> implements WebhookRequest<C> {
+  constructor(
+    public method: string,
+    public url: string,
+    public headers: Headers,
+    public body: RequestBody,
+    public context: C,
+    public adapter: string | undefined,
+  ) {}
+}
 
 /** A Web `Request` as the core's request. A body already read (`bodyUsed`) is reported as consumed. */
 export function fromWebRequest<C>(
@@ -8,19 +23,10 @@ export function fromWebRequest<C>(
   context: C,
   adapter?: string,
 ): WebhookRequest<C> {
-  return {
-    method: request.method,
-    url: request.url,
-    headers: request.headers,
-    body: request.bodyUsed
-      ? new ParsedBody(
-          undefined,
-          'do not read the request body before the receiver, or pass a clone',
-        )
-      : request.body,
-    context,
-    adapter,
-  }
+  const body = request.bodyUsed
+    ? new ParsedBody(undefined, 'do not read the request body before the receiver, or pass a clone')
+    : request.body
+  return new FromWebRequest(request.method, request.url, request.headers, body, context, adapter)
 }
 
 /** The core's answer as a Web `Response`. */

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { WebhookError } from '../src/errors.js'
 import { BodyCollector, readBody } from '../src/read-body.js'
@@ -27,6 +28,27 @@ describe('BodyCollector', () => {
       for (const chunk of ['ab', 'cd', 'ef']) body.push(bytes(chunk))
       expect(text(body.result())).toBe('abcdef')
     }
+  })
+
+  it('keeps a single chunk as it is without an announced length too, and an empty body is empty', () => {
+    const chunk = bytes('abcdef')
+    const body = new BodyCollector(100)
+    body.push(new Uint8Array(0))
+    body.push(chunk)
+    expect(body.result()).toBe(chunk)
+    expect(new BodyCollector(100, 6).result()).toEqual(new Uint8Array(0))
+  })
+
+  it('joins any chunking to the same bytes, whatever length was announced', () => {
+    const chunking = fc.array(fc.uint8Array({ maxLength: 8 }), { maxLength: 6 })
+    fc.assert(
+      fc.property(chunking, fc.integer({ min: -3, max: 3 }), fc.boolean(), (chunks, off, say) => {
+        const all = Uint8Array.from(chunks.flatMap((chunk) => [...chunk]))
+        const body = new BodyCollector(100, say ? Math.max(0, all.length + off) : undefined)
+        for (const chunk of chunks) expect(body.push(chunk)).toBe(true)
+        expect(body.result()).toEqual(all)
+      }),
+    )
   })
 
   it('refuses past the limit, also when the announced length lied', () => {
