@@ -64,7 +64,7 @@ export function requestUrl(req: IncomingMessage, pathAndQuery = req.url ?? '/'):
  * the objects of a literal straight in the old generation (allocation-site pretenuring), and an
  * old object that lives while the body arrives keeps the young request, its chunks and all they
  * reference alive through every scavenge until the next full collection: in the HTTP bench that
- * was a mark-compact every few hundred requests (bench/RESULTS.md, issue 14).
+ * was a mark-compact every few hundred requests (bench/RESULTS.md, issue 14, eighth pass).
  */
 class NodeHeaders implements HeaderReader {
   readonly #req: IncomingMessage

@@ -74,7 +74,7 @@ export function tooLarge(limit: number): WebhookError {
  * It lives while the body arrives, so it holds no array literal until a second chunk comes
  * without a buffer to copy it to: V8 may allocate a literal's objects straight in the old
  * generation, and an old object holding young chunks keeps them, and their backing stores,
- * alive until the next full collection (see `NodeHeaders` in adapters/node-http.ts).
+ * alive until the next full collection (bench/RESULTS.md, issue 14, eighth pass).
  */
 export class BodyCollector {
   /** The only chunk so far (no copy for a body that came in one). */

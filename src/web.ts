@@ -4,7 +4,9 @@ import type { WebhookRequest, WebhookResponse } from './types.js'
 
 /**
  * The core's request for a Web `Request`. A class, not an object literal, since it lives while
- * the body arrives: see `NodeHeaders` in adapters/node-http.ts.
+ * the body arrives: V8 may allocate a literal's objects in the old generation, and such an
+ * object keeps the request's young chunks alive until a full GC (bench/RESULTS.md, issue 14,
+ * eighth pass).
  */
 class FromWebRequest<C> implements WebhookRequest<C> {
   constructor(
