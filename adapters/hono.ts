@@ -33,10 +33,11 @@ export function createHonoHandler<E extends Env = Env>(
 ): HonoHandler<E> {
   const receiver = createReceiver<Context<E>>(options)
   const handler = (async (c) => {
-    const node = honoNodeRequest(c, HINT)
+    const incoming = nodeRequestOf(c.env)
+    const node = honoNodeRequest(c, incoming, HINT)
     if (node) {
       const response = await receiver.handle(node)
-      lingerIfUnread(nodeRequestOf(c.env)) // a body refused unread is closed gracefully
+      lingerIfUnread(incoming) // a body refused unread is closed gracefully
       return toWebResponse(response)
     }
     const request = fromWebRequest(c.req.raw, c, 'hono')

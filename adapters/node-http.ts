@@ -3,7 +3,7 @@
 // writing the answer, the lingering close). Not a package entry.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HeaderReader, RequestBody, WebhookRequest, WebhookResponse } from '../src/index.js'
-import { ParsedBody } from '../src/internal.js'
+import { CoreRequest, ParsedBody } from '../src/internal.js'
 
 /**
  * The body for the core: the request stream itself while nobody has read it (the core reads it
@@ -19,22 +19,7 @@ export function nodeBody(
   return new ParsedBody(parsed, hint, nestedHint)
 }
 
-/**
- * The core's request for a Node request (a class, not an object literal: see
- * {@link NodeHeaders}).
- */
-class NodeWebhookRequest<C> implements WebhookRequest<C> {
-  constructor(
-    public method: string,
-    public url: string,
-    public headers: HeaderReader,
-    public body: RequestBody,
-    public context: C,
-    public adapter: string,
-  ) {}
-}
-
-/** `{ req, res }` for the Express and node adapters' handlers (a class, as above). */
+/** `{ req, res }` for the Express and node adapters' handlers (a class, as `CoreRequest` is). */
 export class RequestAndResponse<Req extends IncomingMessage, Res extends ServerResponse> {
   constructor(
     public req: Req,
@@ -50,7 +35,7 @@ export function nodeRequest<C>(
   context: C,
   url = requestUrl(req),
 ): WebhookRequest<C> {
-  return new NodeWebhookRequest(req.method ?? 'GET', url, headerReader(req), body, context, adapter)
+  return new CoreRequest(req.method ?? 'GET', url, new NodeHeaders(req), body, context, adapter)
 }
 
 /** `scheme://host/path?query` as this server saw it (no proxy headers: the core applies `trustProxy`). */
@@ -75,10 +60,6 @@ class NodeHeaders implements HeaderReader {
     const value = this.#req.headers[name.toLowerCase()]
     return Array.isArray(value) ? value.join(', ') : value
   }
-}
-
-export function headerReader(req: IncomingMessage): HeaderReader {
-  return new NodeHeaders(req)
 }
 
 /** How long a connection whose body was refused keeps reading (and dropping) what is still in flight. */
@@ -122,14 +103,13 @@ export function nodeRequestOf(env: unknown): IncomingMessage | undefined {
  * @hono/node-server's fast path, feature-detected: when `c.env.incoming` is the Node request and
  * nothing has read the body through Hono yet, read the Node stream directly, skipping the Web
  * Request and ReadableStream node-server would build for it (several times faster for small
- * batches). Anything else (Bun, Deno, Workers, a body already read) takes the Web path. The
- * Node request itself is `nodeRequestOf(c.env)`.
+ * batches). Anything else (Bun, Deno, Workers, a body already read) takes the Web path.
+ * `incoming` is `nodeRequestOf(c.env)`.
  */
 export function honoNodeRequest<
   C extends { env: unknown; req: { bodyCache: object; url: string } },
->(c: C, hint: string): WebhookRequest<C> | undefined {
-  const incoming = Object.keys(c.req.bodyCache).length === 0 ? nodeRequestOf(c.env) : undefined
-  if (!incoming) return undefined
+>(c: C, incoming: IncomingMessage | undefined, hint: string): WebhookRequest<C> | undefined {
+  if (!incoming || Object.keys(c.req.bodyCache).length > 0) return undefined
   // node-server's own rawBody (set when it already buffered the request).
   const raw = (incoming as { rawBody?: unknown }).rawBody
   const body = raw instanceof Uint8Array ? raw : nodeBody(incoming, undefined, hint)

@@ -154,11 +154,9 @@ export async function runHttp({
           cpuUs: [],
           majorGcs: [],
         }
-        entry.rps.push(r.rps)
-        entry.cpuUs.push(r.cpuUs)
-        entry.majorGcs.push(r.majorGcs)
-        entry.p99.push(r.p99)
-        entry.maxRssMb.push(r.maxRssMb)
+        for (const field of ['rps', 'p99', 'maxRssMb', 'cpuUs', 'majorGcs'] as const) {
+          entry[field].push(r[field])
+        }
         results.set(key, entry)
         process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
       }

@@ -78,9 +78,8 @@ const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 6)
 const seconds = smoke ? 1 : 3
 const frameworks = process.env.BENCH_FRAMEWORKS?.split(',') ?? ['express', 'koa', 'hono', 'node']
 const httpSizes = smoke ? [1] : [1, 100]
-const rps = new Map<string, number[]>()
-const cpu = new Map<string, number[]>()
-const gcs = new Map<string, number[]>()
+/** Each build's HTTP runs, by `<build> <framework> N=<n>`. */
+const runs = new Map<string, Array<Awaited<ReturnType<typeof once>>>>()
 for (let round = 0; round < rounds; round++) {
   for (const framework of frameworks) {
     for (const n of httpSizes) {
@@ -88,9 +87,7 @@ for (let round = 0; round < rounds; round++) {
       for (const label of order) {
         const r = await once(framework, 'package', n, seconds, false, builds[label])
         const key = `${label} ${framework} N=${n}`
-        rps.set(key, [...(rps.get(key) ?? []), r.rps])
-        cpu.set(key, [...(cpu.get(key) ?? []), r.cpuUs])
-        gcs.set(key, [...(gcs.get(key) ?? []), r.majorGcs])
+        runs.set(key, [...(runs.get(key) ?? []), r])
         process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
       }
     }
@@ -115,12 +112,12 @@ const lines = [
   '|---|---:|---:|---:|---:|---:|',
   ...frameworks.flatMap((framework) =>
     httpSizes.map((n) => {
-      const of = (m: Map<string, number[]>, label: string) =>
-        median(m.get(`${label} ${framework} N=${n}`) ?? [])
-      const b = of(rps, 'base')
-      const h = of(rps, 'head')
-      const us = `${Math.round(of(cpu, 'base'))} / ${Math.round(of(cpu, 'head'))}`
-      const full = `${of(gcs, 'base').toFixed(1)} / ${of(gcs, 'head').toFixed(1)}`
+      const of = (field: 'rps' | 'cpuUs' | 'majorGcs', label: string) =>
+        median((runs.get(`${label} ${framework} N=${n}`) ?? []).map((r) => r[field]))
+      const b = of('rps', 'base')
+      const h = of('rps', 'head')
+      const us = `${Math.round(of('cpuUs', 'base'))} / ${Math.round(of('cpuUs', 'head'))}`
+      const full = `${of('majorGcs', 'base').toFixed(1)} / ${of('majorGcs', 'head').toFixed(1)}`
       return `| ${framework} N=${n} | ${Math.round(b)} | ${Math.round(h)} | ${(h / b).toFixed(2)} | ${us} | ${full} |`
     }),
   ),

@@ -2,6 +2,7 @@
 // package entry, and not part of the public API (see the README's "Public API").
 
 export { backoffMs, sleep } from './backoff.js'
+export { CoreRequest } from './core-request.js'
 export { WebhookError } from './errors.js'
 export { attachOn, HandlerRegistry } from './handlers.js'
 export { ParsedBody } from './read-body.js'

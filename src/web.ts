@@ -1,23 +1,7 @@
-import { ParsedBody, type RequestBody } from './read-body.js'
+import { CoreRequest } from './core-request.js'
+import { ParsedBody } from './read-body.js'
 import type { Receiver } from './receiver.js'
 import type { WebhookRequest, WebhookResponse } from './types.js'
-
-/**
- * The core's request for a Web `Request`. A class, not an object literal, since it lives while
- * the body arrives: V8 may allocate a literal's objects in the old generation, and such an
- * object keeps the request's young chunks alive until a full GC (bench/RESULTS.md, issue 14,
- * eighth pass).
- */
-class FromWebRequest<C> implements WebhookRequest<C> {
-  constructor(
-    public method: string,
-    public url: string,
-    public headers: Headers,
-    public body: RequestBody,
-    public context: C,
-    public adapter: string | undefined,
-  ) {}
-}
 
 /** A Web `Request` as the core's request. A body already read (`bodyUsed`) is reported as consumed. */
 export function fromWebRequest<C>(
@@ -28,7 +12,7 @@ export function fromWebRequest<C>(
   const body = request.bodyUsed
     ? new ParsedBody(undefined, 'do not read the request body before the receiver, or pass a clone')
     : request.body
-  return new FromWebRequest(request.method, request.url, request.headers, body, context, adapter)
+  return new CoreRequest(request.method, request.url, request.headers, body, context, adapter)
 }
 
 /** The core's answer as a Web `Response`. */
