@@ -1,6 +1,6 @@
 import type { Context, Env } from 'hono'
 import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
-import { attachOn, drainUnread, fromWebRequest, toWebResponse } from '../src/internal.js'
+import { attachOn, CoreRequest, drainUnread, toWebResponse } from '../src/internal.js'
 import { honoNodeRequest, lingerIfUnread, nodeRequestOf } from './node-http.js'
 
 const HINT =
@@ -40,11 +40,12 @@ export function createHonoHandler<E extends Env = Env>(
       lingerIfUnread(incoming) // a body refused unread is closed gracefully
       return toWebResponse(response)
     }
-    const request = fromWebRequest(c.req.raw, c, 'hono')
+    const raw = c.req.raw
     // Read earlier through c.req: Hono keeps a copy (the core still applies its size limit).
-    if (c.req.raw.bodyUsed) request.body = await c.req.arrayBuffer()
+    const body = raw.bodyUsed ? await c.req.arrayBuffer() : raw.body
+    const request = new CoreRequest(raw.method, raw.url, raw.headers, body, c, 'hono')
     const response = await receiver.handle(request)
-    drainUnread(c.req.raw)
+    drainUnread(raw)
     return toWebResponse(response)
   }) as HonoHandler<E>
   return attachOn<HonoHandler<E>>(handler, receiver)

@@ -15,6 +15,8 @@ export interface Batch {
 }
 
 const encoder = new TextEncoder()
+const FORM_TYPE = 'application/x-www-form-urlencoded'
+const NO_PARAMS: readonly string[] = []
 
 function isBlank(value: Uint8Array | string): boolean {
   // A loop, not a RegExp: V8 keeps a RegExp's last subject alive (RegExp.input), and this one
@@ -177,9 +179,15 @@ export function decodeBatch(
   field: string | undefined,
   maxFields: number,
 ): Batch | undefined {
-  const [type, ...params] = (contentType ?? '').split(';')
-  const media = type?.trim().toLowerCase() ?? ''
-  const isForm = media === 'application/x-www-form-urlencoded'
+  // SendClean's exact header, the usual case, needs no parsing.
+  let media = FORM_TYPE
+  let params: readonly string[] = NO_PARAMS
+  if (contentType !== FORM_TYPE) {
+    const [type, ...rest] = (contentType ?? '').split(';')
+    media = type?.trim().toLowerCase() ?? ''
+    params = rest
+  }
+  const isForm = media === FORM_TYPE
   const isJson = media === 'application/json' || media.endsWith('+json')
 
   if (body instanceof ParsedBody) {

@@ -18,6 +18,8 @@ const DEFAULT_HOOK_TIMEOUT_MS = 5000
 /** Options checked once, with every default filled in (the caller's object is left alone). */
 export interface Config<C> {
   keys: KeySource<C>
+  /** `keys` as a list, when it is a string: split once, not per request. */
+  keyList: string[] | undefined
   url: ReceiverOptions<C>['url']
   trustProxy: boolean
   header: string
@@ -141,6 +143,8 @@ export function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
   )
   return {
     keys: options.keys,
+    // An array stays the caller's: it is read per request, as before.
+    keyList: typeof options.keys === 'string' ? normalizeKeys(options.keys) : undefined,
     url,
     trustProxy: options.trustProxy === true,
     header,

@@ -1,5 +1,4 @@
 import { WebhookError } from './errors.js'
-import { within } from './within.js'
 
 /**
  * What an upstream body parser (express.urlencoded(), @koa/bodyparser) left after consuming
@@ -16,21 +15,6 @@ export class ParsedBody {
     readonly hint = 'mount the receiver before the body parser',
     readonly nestedHint = 'configure the form parser to keep every field a flat string',
   ) {}
-}
-
-/**
- * Set by the core when the body took too long; the stream being read registers `onabort` to be
- * released. (An AbortController per request cost a tenth of a small batch's time on Node.)
- */
-class Deadline {
-  aborted = false
-  onabort: (() => void) | undefined = undefined
-
-  abort(): void {
-    if (this.aborted) return
-    this.aborted = true
-    this.onabort?.()
-  }
 }
 
 /**
@@ -61,6 +45,9 @@ export type RequestBody =
   | undefined
 
 const encoder = new TextEncoder()
+
+const bodyTimeout = (ms: number) =>
+  new WebhookError('BODY_TIMEOUT', `the body did not arrive within ${ms} ms`)
 
 export function tooLarge(limit: number): WebhookError {
   return new WebhookError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit`)
@@ -132,24 +119,39 @@ export class BodyCollector {
   }
 }
 
-async function readWebStream(
+/**
+ * Read a Web stream. Past the limit or the deadline the read fails at once and the stream is
+ * cancelled; a stream that never settles its pending read cannot hold the answer.
+ */
+function readWebStream(
   stream: ReadableStream<Uint8Array>,
   limit: number,
-  deadline: Deadline,
+  timeoutMs: number,
   expected: number | undefined,
 ): Promise<Uint8Array> {
   const reader = stream.getReader()
-  deadline.onabort = () => void reader.cancel().catch(() => {})
   const body = new BodyCollector(limit, expected)
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    if (!body.push(value)) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge(limit)
+  return new Promise((resolve, reject) => {
+    // Settling twice is harmless: once the deadline or the limit has rejected, nothing else counts.
+    const fail = (error: WebhookError) => {
+      clearTimeout(timer)
+      reject(error)
+      reader.cancel().catch(() => {})
     }
-  }
-  return body.result()
+    const onChunk = ({ done, value }: ReadableStreamReadResult<Uint8Array>) => {
+      if (done) {
+        clearTimeout(timer)
+        resolve(body.result())
+      } else if (body.push(value)) reader.read().then(onChunk, onError)
+      else fail(tooLarge(limit))
+    }
+    const onError = (error: unknown) => {
+      clearTimeout(timer)
+      reject(error)
+    }
+    const timer = setTimeout(() => fail(bodyTimeout(timeoutMs)), timeoutMs)
+    reader.read().then(onChunk, onError)
+  })
 }
 
 /**
@@ -160,17 +162,17 @@ async function readWebStream(
 function readNodeStream(
   stream: NodeReadable,
   limit: number,
-  deadline: Deadline,
+  timeoutMs: number,
   expected: number | undefined,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const body = new BodyCollector(limit, expected)
     const stop = (error?: WebhookError) => {
+      clearTimeout(timer)
       stream.off('data', onData)
       stream.off('end', onEnd)
       stream.off('error', onError)
       stream.off('close', onClose)
-      deadline.onabort = undefined
       if (error) reject(error)
     }
     const onData = (chunk: Uint8Array) => {
@@ -184,14 +186,14 @@ function readNodeStream(
     }
     const onError = () => stop(malformed('the request body could not be read'))
     const onClose = () => stop(malformed('the client closed the connection mid-body'))
+    const timer = setTimeout(() => {
+      stop(bodyTimeout(timeoutMs))
+      stream.resume()
+    }, timeoutMs)
     stream.on('data', onData)
     stream.on('end', onEnd)
     stream.on('error', onError)
     stream.on('close', onClose)
-    deadline.onabort = () => {
-      stop()
-      stream.resume()
-    }
   })
 }
 
@@ -201,39 +203,21 @@ function isNodeReadable(body: object): body is NodeReadable {
   return typeof (body as Partial<NodeReadable>).on === 'function'
 }
 
-/** Read the body within `timeoutMs`; past it, fail with a 408 and release the stream. */
-function readStream(
-  body: ReadableStream<Uint8Array> | NodeReadable,
-  limit: number,
-  timeoutMs: number,
-  expected: number | undefined,
-): Promise<Uint8Array> {
-  const deadline = new Deadline()
-  const read = isNodeReadable(body)
-    ? readNodeStream(body, limit, deadline, expected)
-    : readWebStream(body, limit, deadline, expected)
-  return within(
-    read,
-    timeoutMs,
-    () => new WebhookError('BODY_TIMEOUT', `the body did not arrive within ${timeoutMs} ms`),
-    () => deadline.abort(),
-  )
-}
-
 /** The body as bytes (or the parsed value), never more than `limit` bytes nor slower than `timeoutMs`. */
-export async function readBody(
+export function readBody(
   body: RequestBody,
   limit: number,
   timeoutMs: number,
   expected?: number,
 ): Promise<Uint8Array | ParsedBody> {
   let bytes: Uint8Array
-  if (body === null || body === undefined) return new Uint8Array(0)
-  if (body instanceof ParsedBody) return body
-  if (typeof body === 'string') bytes = encoder.encode(body)
+  if (body === null || body === undefined) bytes = new Uint8Array(0)
+  else if (body instanceof ParsedBody) return Promise.resolve(body)
+  else if (typeof body === 'string') bytes = encoder.encode(body)
   else if (body instanceof Uint8Array) bytes = body
   else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body)
-  else return readStream(body, limit, timeoutMs, expected)
-  if (bytes.length > limit) throw tooLarge(limit)
-  return bytes
+  // Not an `async` function: the stream's own promise is returned, not wrapped in another.
+  else if (isNodeReadable(body)) return readNodeStream(body, limit, timeoutMs, expected)
+  else return readWebStream(body, limit, timeoutMs, expected)
+  return bytes.length > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(bytes)
 }

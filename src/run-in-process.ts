@@ -202,7 +202,7 @@ async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void>
       await claimAndRun(batch, event, i, attempt, completions)
     }
   }
-  await Promise.all(completions)
+  if (completions.length > 0) await Promise.all(completions)
 }
 
 /**

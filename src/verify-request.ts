@@ -28,11 +28,20 @@ export async function verifyRequest<C>(
 ): Promise<void> {
   const { signed } = batch
   const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
-  const info: RequestInfo<C> = { url: seen, headers: request.headers, context: request.context }
   const source = config.keys
-  const keys = normalizeKeys(
-    typeof source === 'function' ? await resolve('keys', () => source(info)) : source,
-  )
+  const option = config.url
+  // What the resolvers are given; made only when there is one.
+  const info: RequestInfo<C> | undefined =
+    typeof source === 'function' || typeof option === 'function'
+      ? { url: seen, headers: request.headers, context: request.context }
+      : undefined
+  const keys =
+    config.keyList ??
+    normalizeKeys(
+      typeof source === 'function'
+        ? await resolve('keys', () => source(info as RequestInfo<C>))
+        : source,
+    )
   if (keys.length === 0) {
     throw new WebhookError(
       'NO_KEY',
@@ -45,9 +54,10 @@ export async function verifyRequest<C>(
   if (!signature) {
     throw new WebhookError('MISSING_SIGNATURE', `the ${config.header} header is missing`)
   }
-  const option = config.url
   const url =
-    typeof option === 'function' ? await resolve('url', () => option(info)) : (option ?? seen)
+    typeof option === 'function'
+      ? await resolve('url', () => option(info as RequestInfo<C>))
+      : (option ?? seen)
   if (await matchesAnyKey(keys, signed(url), signature)) return
 
   // Failure path only, and only for small bodies (an anonymous body may be large): find out

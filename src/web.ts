@@ -34,7 +34,8 @@ const DRAIN_MS = 5000
  */
 export function drainUnread(request: Request): void {
   const body = request.body
-  if (!body || request.bodyUsed || body.locked) return
+  // A body the core read is locked by its reader: the usual case, told without `bodyUsed`.
+  if (!body || body.locked || request.bodyUsed) return
   const reader = body.getReader()
   const until = Date.now() + DRAIN_MS
   const drain = async () => {

@@ -108,6 +108,31 @@ describe('readBody: the core reads Web and Node streams with the same policy', (
     })
   }
 
+  it('Web stream: 408 on time even when cancelling does not end the pending read', async () => {
+    // Not every runtime's stream settles a pending read on cancel; the deadline must not wait for it.
+    let cancelled = false
+    const stuck = {
+      getReader: () => ({
+        read: () => new Promise<never>(() => {}),
+        cancel: async () => {
+          cancelled = true
+        },
+      }),
+    } as unknown as ReadableStream<Uint8Array>
+    expect(await codeOf(readBody(stuck, 100, 50))).toBe('408 BODY_TIMEOUT')
+    expect(cancelled).toBe(true)
+  })
+
+  it('Web stream: a read that fails passes its error on, and the deadline is cleared', async () => {
+    const failure = new Error('reset')
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.error(failure)
+      },
+    })
+    await expect(readBody(stream, 100, 30)).rejects.toBe(failure)
+  })
+
   it('Node stream: a connection closed mid-body, or a stream error, is a 400', async () => {
     const closed = new PassThrough()
     closed.write('ab')

@@ -324,6 +324,14 @@ describe('keys from the environment', () => {
     expect((await receiver.handle(signed())).status).toBe(200)
   })
 
+  it('an array of keys stays yours: a key added to it later is used (a string is split once)', async () => {
+    const keys = ['other-key']
+    const receiver = createReceiver({ ...base, keys })
+    expect((await receiver.handle(signed())).status).toBe(401)
+    keys.push(KEY)
+    expect((await receiver.handle(signed())).status).toBe(200)
+  })
+
   it('a resolver that returns nothing is named in the 500', async () => {
     const res = await createReceiver({ ...base, keys: () => undefined }).handle(signed())
     expect(res.status).toBe(500)
