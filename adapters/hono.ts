@@ -1,6 +1,6 @@
 import type { Context, Env } from 'hono'
 import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
-import { attachOn, CoreRequest, drainUnread, toWebResponse } from '../src/internal.js'
+import { attachOn, drainUnread, fromWebRequest, toWebResponse } from '../src/internal.js'
 import { honoNodeRequest, lingerIfUnread, nodeRequestOf } from './node-http.js'
 
 const HINT =
@@ -43,8 +43,7 @@ export function createHonoHandler<E extends Env = Env>(
     const raw = c.req.raw
     // Read earlier through c.req: Hono keeps a copy (the core still applies its size limit).
     const body = raw.bodyUsed ? await c.req.arrayBuffer() : raw.body
-    const request = new CoreRequest(raw.method, raw.url, raw.headers, body, c, 'hono')
-    const response = await receiver.handle(request)
+    const response = await receiver.handle(fromWebRequest(raw, c, 'hono', body))
     drainUnread(raw)
     return toWebResponse(response)
   }) as HonoHandler<E>

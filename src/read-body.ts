@@ -132,8 +132,9 @@ function readWebStream(
   const reader = stream.getReader()
   const body = new BodyCollector(limit, expected)
   return new Promise((resolve, reject) => {
-    // Settling twice is harmless: once the deadline or the limit has rejected, nothing else counts.
-    const fail = (error: WebhookError) => {
+    // Past the deadline, past the limit, or a failed read (the stream's own error is passed
+    // on). Settling twice is harmless: once rejected, nothing else counts.
+    const fail = (error: unknown) => {
       clearTimeout(timer)
       reject(error)
       reader.cancel().catch(() => {})
@@ -142,15 +143,11 @@ function readWebStream(
       if (done) {
         clearTimeout(timer)
         resolve(body.result())
-      } else if (body.push(value)) reader.read().then(onChunk, onError)
+      } else if (body.push(value)) reader.read().then(onChunk, fail)
       else fail(tooLarge(limit))
     }
-    const onError = (error: unknown) => {
-      clearTimeout(timer)
-      reject(error)
-    }
     const timer = setTimeout(() => fail(bodyTimeout(timeoutMs)), timeoutMs)
-    reader.read().then(onChunk, onError)
+    reader.read().then(onChunk, fail)
   })
 }
 

@@ -1,17 +1,20 @@
 import { CoreRequest } from './core-request.js'
-import { ParsedBody } from './read-body.js'
+import { ParsedBody, type RequestBody } from './read-body.js'
 import type { Receiver } from './receiver.js'
 import type { WebhookRequest, WebhookResponse } from './types.js'
 
-/** A Web `Request` as the core's request. A body already read (`bodyUsed`) is reported as consumed. */
+/**
+ * A Web `Request` as the core's request. A body already read (`bodyUsed`) is reported as
+ * consumed, unless the adapter passes the `body` it kept.
+ */
 export function fromWebRequest<C>(
   request: Request,
   context: C,
   adapter?: string,
-): WebhookRequest<C> {
-  const body = request.bodyUsed
+  body: RequestBody = request.bodyUsed
     ? new ParsedBody(undefined, 'do not read the request body before the receiver, or pass a clone')
-    : request.body
+    : request.body,
+): WebhookRequest<C> {
   return new CoreRequest(request.method, request.url, request.headers, body, context, adapter)
 }
 
