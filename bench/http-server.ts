@@ -1,6 +1,7 @@
 // One server for the HTTP benchmark: `<framework> <variant>`, where framework is express, koa,
 // hono (on @hono/node-server), hono-web (the same app given only the Web Request) or node, and variant is `package` (this package's adapter), `handwritten` (the framework's
-// usual body parser + HMAC + JSON.parse, as a user would write it), `bare` (200, no parsing),
+// usual body parser + HMAC + JSON.parse, as a user would write it), `handwritten-zod` (the same,
+// validating the events with the textbook zod union: the package's work), `bare` (200, no parsing),
 // `read` (200 once the body is read into one buffer, nothing parsed: what any receiver pays), or
 // `queue` (express only: the adapter in queue mode on BullMQ at $REDIS_URL).
 // Prints {"port","statsPort"}; the stats port answers the process's peak RSS and the CPU time
@@ -19,6 +20,7 @@ import Koa from 'koa'
 import { EVENT_NAMES, HANDSHAKE_BODY } from 'sendclean-webhooks'
 import { bullmqSink, createQueue } from 'sendclean-webhooks/queue'
 import { KEY, URL_SIGNED } from './payloads.js'
+import { classic } from './peers.js'
 
 // $BENCH_DIST: take the adapters from another build (bench/revisions.ts compares two revisions).
 const dist = process.env.BENCH_DIST
@@ -40,6 +42,10 @@ const options = {
   on: Object.fromEntries(EVENT_NAMES.map((n) => [n, noop])),
 }
 
+// `handwritten-zod`: the hand-written server, and the textbook zod union validating the events
+// after JSON.parse, so it does the package's work (the hand-written server validates nothing).
+const validates = process.argv[3] === 'handwritten-zod'
+
 /** What a careful user writes by hand: SPEC §3 over the parsed fields, then JSON.parse. */
 function verifyAndParse(fields: Record<string, unknown>, signature: string | undefined): boolean {
   const hmac = createHmac('sha1', KEY).update(URL_SIGNED)
@@ -47,7 +53,8 @@ function verifyAndParse(fields: Record<string, unknown>, signature: string | und
   const expected = Buffer.from(hmac.digest('base64'))
   const given = Buffer.from(signature ?? '')
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false
-  const events = JSON.parse(String(fields.SendCleantes_events ?? '[]'))
+  const parsed: unknown[] = JSON.parse(String(fields.SendCleantes_events ?? '[]'))
+  const events = validates ? classic.parse(parsed) : parsed
   for (const event of events) noop(event)
   return true
 }
@@ -76,7 +83,7 @@ function build(framework: string, variant: string): Server {
         PATH,
         createExpressMiddleware({ keys: KEY, url: URL_SIGNED, queue: { sink: bullmqSink(queue) } }),
       )
-    } else if (variant === 'handwritten') {
+    } else if (variant === 'handwritten' || validates) {
       app.post(PATH, express.urlencoded({ extended: false, limit: '10mb' }), (req, res) => {
         const ok = verifyAndParse(
           req.body as Record<string, unknown>,
@@ -98,7 +105,7 @@ function build(framework: string, variant: string): Server {
   if (framework === 'koa') {
     const app = new Koa()
     if (variant === 'package') app.use(createKoaMiddleware({ ...options, path: PATH }))
-    else if (variant === 'handwritten') {
+    else if (variant === 'handwritten' || validates) {
       app.use(bodyParser({ formLimit: '10mb' }))
       app.use((ctx) => {
         const ok = verifyAndParse(
@@ -123,7 +130,7 @@ function build(framework: string, variant: string): Server {
   if (framework === 'hono' || framework === 'hono-web') {
     const app = new Hono()
     if (variant === 'package') app.all(PATH, createHonoHandler(options))
-    else if (variant === 'handwritten') {
+    else if (variant === 'handwritten' || validates) {
       app.post(PATH, async (c) => {
         // c.req.text() + querystring: faster than c.req.parseBody().
         const fields = parseQuery(await c.req.text()) as Record<string, unknown>

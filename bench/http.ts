@@ -1,7 +1,7 @@
 // HTTP benchmark on loopback: each adapter against the same framework hand-written with its
 // usual body parser, the same framework answering 200 after only reading the body, and without
-// reading it, and bare node:http.
-// Fresh server process per run, shuffled order, several rounds; medians of req/s and p99.
+// reading it, and bare node:http. A framework's servers run side by side and take turns in short
+// slices of load (runHttp, below); medians of req/s, p99 and CPU per request, and ratios per turn.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -18,29 +18,39 @@ export interface HttpResult {
   maxRssMb: number[]
   /** The server's CPU time per request, µs (user + system, all its threads). */
   cpuUs: number[]
-  /** The server's full collections (mark-compact) per 1000 requests. */
+  /** The server's full collections (mark-compact) in each slice. */
   majorGcs: number[]
+  /** Requests in each slice. */
+  requests: number[]
 }
 
-export async function once(
+/** What one measured stretch of load cost a server. */
+export interface Measure {
+  rps: number
+  p99: number
+  maxRssMb: number
+  /** The server's CPU time per request, µs (user + system, all its threads). */
+  cpuUs: number
+  /** The server's full collections (mark-compact) during the stretch. */
+  majorGcs: number
+  requests: number
+}
+
+/** A bench server of one variant, started and ready; `load` measures a stretch of load. */
+interface Running {
+  load(seconds: number): Promise<Measure>
+  stop(): void
+}
+
+async function start(
   framework: string,
   variant: string,
   n: number,
-  seconds: number,
   /** A fresh, distinct signed batch per request (so queue jobs do not collapse). */
   distinct = false,
   /** Another build's dist/ folder for the package's adapters (bench/revisions.ts). */
   dist?: string,
-  /** Seconds of load before the measured run (not counted). */
-  warmup = seconds > 1 ? 2 : 0,
-): Promise<{
-  rps: number
-  p99: number
-  maxRssMb: number
-  cpuUs: number
-  majorGcs: number
-  requests: number
-}> {
+): Promise<Running> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/http-server.ts', framework, variant],
@@ -50,6 +60,7 @@ export async function once(
       env: dist ? { ...process.env, BENCH_DIST: dist } : process.env,
     },
   )
+  const stop = () => void child.kill('SIGTERM')
   try {
     const { port, statsPort } = await new Promise<{ port: number; statsPort: number }>(
       (resolve, reject) => {
@@ -64,7 +75,7 @@ export async function once(
         majorGcs: number
       }
     const p = payload(n)
-    const load = (duration: number) =>
+    const run = (duration: number) =>
       autocannon({
         url: `http://127.0.0.1:${port}/webhooks/sendclean`,
         method: 'POST',
@@ -92,24 +103,51 @@ export async function once(
             }
           : {}),
       })
+    const load = async (seconds: number): Promise<Measure> => {
+      const before = await stats()
+      const result = await run(seconds)
+      const failed = result.non2xx + result.errors + result.timeouts
+      if (failed > 0) throw new Error(`${framework}/${variant} N=${n}: ${failed} failed requests`)
+      const after = await stats()
+      return {
+        rps: result.requests.total / result.duration,
+        p99: result.latency.p99,
+        maxRssMb: after.maxRssKb / 1024,
+        cpuUs: (after.cpuUs - before.cpuUs) / result.requests.total,
+        majorGcs: after.majorGcs - before.majorGcs,
+        requests: result.requests.total,
+      }
+    }
+    return { load, stop }
+  } catch (error) {
+    stop()
+    throw error
+  }
+}
+
+/** A measured stretch, with full collections per 1000 requests (as its callers report them). */
+export type OnceResult = Omit<Measure, 'majorGcs'> & { majorGcs: number }
+
+/** One fresh server: warmed up, then one measured stretch (bench/revisions.ts, bench/queue.ts). */
+export async function once(
+  framework: string,
+  variant: string,
+  n: number,
+  seconds: number,
+  distinct = false,
+  dist?: string,
+  /** Seconds of load before the measured run (not counted). */
+  warmup = seconds > 1 ? 2 : 0,
+): Promise<OnceResult> {
+  const server = await start(framework, variant, n, distinct, dist)
+  try {
     // Warm up first, unmeasured: a server lives long, and its first requests run before the JIT
     // has compiled the hot paths (more of them in the package's server than in a hand-written one).
-    if (warmup > 0) await load(warmup)
-    const before = await stats()
-    const result = await load(seconds)
-    const non2xx = result.non2xx + result.errors + result.timeouts
-    if (non2xx > 0) throw new Error(`${framework}/${variant} N=${n}: ${non2xx} failed requests`)
-    const after = await stats()
-    return {
-      rps: result.requests.total / result.duration,
-      p99: result.latency.p99,
-      maxRssMb: after.maxRssKb / 1024,
-      cpuUs: (after.cpuUs - before.cpuUs) / result.requests.total,
-      majorGcs: ((after.majorGcs - before.majorGcs) * 1000) / result.requests.total,
-      requests: result.requests.total,
-    }
+    if (warmup > 0) await server.load(warmup)
+    const r = await server.load(seconds)
+    return { ...r, majorGcs: (r.majorGcs * 1000) / r.requests }
   } finally {
-    child.kill('SIGTERM')
+    server.stop()
   }
 }
 
@@ -122,43 +160,72 @@ function shuffle<T>(items: T[]): T[] {
   return out
 }
 
+const FIELDS = ['rps', 'p99', 'maxRssMb', 'cpuUs', 'majorGcs', 'requests'] as const
+
 export async function runHttp({
-  rounds,
+  sessions,
+  slices,
   seconds,
+  warmup,
   sizes,
 }: {
-  rounds: number
+  /** Fresh servers per group, this many times over (a server's JIT and heap differ per process). */
+  sessions: number
+  /** Measured slices per server and session, the group's servers taking turns. */
+  slices: number
   seconds: number
+  warmup: number
   sizes: number[]
 }) {
-  // A round runs every framework and size as a group, the groups in random order and the
-  // variants of a group back to back (in random order): the package and the hand-written server
-  // it is weighed against then run seconds apart, and their ratio is taken per round.
+  // A group is one framework and size with its five servers, all started at once. After each is
+  // warmed up, they take turns: one slice of load each, in a fresh random order per turn, for
+  // `slices` turns. A turn's package and hand-written slices then ran seconds apart, and their
+  // ratio is taken per turn: what else the machine ran moves both. Sessions repeat this with
+  // fresh processes, the groups in random order each time.
   const groups = ['express', 'koa', 'hono', 'hono-web']
     .flatMap((framework) =>
-      sizes.map((n) => ({ framework, n, variants: ['package', 'handwritten', 'read', 'bare'] })),
+      sizes.map((n) => ({
+        framework,
+        n,
+        variants: ['package', 'handwritten', 'handwritten-zod', 'read', 'bare'],
+      })),
     )
     .concat(sizes.map((n) => ({ framework: 'node', n, variants: ['bare'] })))
   const results = new Map<string, HttpResult>()
-  for (let round = 0; round < rounds; round++) {
+  for (let session = 0; session < sessions; session++) {
     for (const group of shuffle(groups)) {
-      for (const variant of shuffle(group.variants)) {
-        const c = { framework: group.framework, variant, n: group.n }
-        const key = `${c.framework}/${c.variant}/${c.n}`
-        const r = await once(c.framework, c.variant, c.n, seconds)
-        const entry = results.get(key) ?? {
-          ...c,
-          rps: [],
-          p99: [],
-          maxRssMb: [],
-          cpuUs: [],
-          majorGcs: [],
+      const servers = await Promise.all(
+        group.variants.map(async (variant) => ({
+          variant,
+          server: await start(group.framework, variant, group.n),
+        })),
+      )
+      try {
+        if (warmup > 0) for (const { server } of servers) await server.load(warmup)
+        for (let slice = 0; slice < slices; slice++) {
+          for (const { variant, server } of shuffle(servers)) {
+            const key = `${group.framework}/${variant}/${group.n}`
+            const r = await server.load(seconds)
+            const entry = results.get(key) ?? {
+              framework: group.framework,
+              variant,
+              n: group.n,
+              rps: [],
+              p99: [],
+              maxRssMb: [],
+              cpuUs: [],
+              majorGcs: [],
+              requests: [],
+            }
+            for (const field of FIELDS) entry[field].push(r[field])
+            results.set(key, entry)
+          }
         }
-        for (const field of ['rps', 'p99', 'maxRssMb', 'cpuUs', 'majorGcs'] as const) {
-          entry[field].push(r[field])
-        }
-        results.set(key, entry)
-        process.stderr.write(`  round ${round + 1}: ${key} ${Math.round(r.rps)} req/s\n`)
+        process.stderr.write(
+          `  session ${session + 1}: ${group.framework} N=${group.n}, ${slices} turns\n`,
+        )
+      } finally {
+        for (const { server } of servers) server.stop()
       }
     }
   }

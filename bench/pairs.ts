@@ -1,7 +1,8 @@
 // The core against one peer at a time, A/B, as issue 14 measured it: 31 pairs of interleaved
 // blocks per size and peer (the order flips every pair), the median of the per-pair ratios and
-// its quartiles. Two peers, each in its own series: @octokit/webhooks verify + JSON.parse of a
-// JSON body of the same byte size, and the hand-written floor (querystring + HMAC + JSON.parse).
+// its quartiles. Three peers, each in its own series: @octokit/webhooks verify + JSON.parse of a
+// JSON body of the same byte size, the hand-written floor (querystring + HMAC + JSON.parse), and
+// that floor with the textbook zod union validating what it parsed (the core's work, by hand).
 // Only the two sides of a series run between its blocks, so neither is charged for a third
 // step's garbage. One build per process: to compare two builds, run this once per build,
 // alternating.
@@ -13,7 +14,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type * as Core from 'sendclean-webhooks'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
-import { floor, octokitPeer } from './peers.js'
+import { floor, floorZod, octokitPeer } from './peers.js'
 
 const smoke = process.argv.includes('--smoke')
 const json = process.argv.includes('--json')
@@ -32,7 +33,7 @@ const receiver = core.createReceiver<undefined>({
 
 export interface PairResult {
   n: number
-  peer: 'octokit' | 'floor'
+  peer: 'octokit' | 'floor' | 'floor+zod'
   coreUs: number
   peerUs: number
   /** How many pairs of blocks were timed. */
@@ -56,7 +57,11 @@ for (const n of SIZES) {
     if (response.status !== 200) throw new Error(response.body)
     return response
   }
-  const peers = { octokit: await octokitPeer(p), floor: floor(p) }
+  const peers = {
+    octokit: await octokitPeer(p),
+    floor: floor(p),
+    'floor+zod': floorZod(p),
+  }
   // About 5 ms of the core per block from N = 100 up; N = 1 batches are too short for that.
   const iterations = n === 1 ? 1000 : Math.max(3, Math.round(20_000 / n))
   const block = async (run: () => unknown) => {

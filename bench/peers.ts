@@ -1,9 +1,12 @@
-// The two things the core is weighed against, one definition each for every bench: the
-// hand-written floor and @octokit/webhooks's verify + JSON.parse.
+// What the core is weighed against, one definition each for every bench: the hand-written
+// floor, the floor with the textbook zod validation after it (the same work as the core), and
+// @octokit/webhooks's verify + JSON.parse.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { parse as parseQuery } from 'node:querystring'
 import { Webhooks } from '@octokit/webhooks'
+import { z } from 'zod'
 import { DEFAULT_EVENTS_FIELD } from '../src/constants.js'
+import { eventSchemas } from '../src/events.js'
 import { KEY, type Payload, URL_SIGNED } from './payloads.js'
 
 /**
@@ -19,6 +22,26 @@ export function floor(p: Payload): () => unknown {
       .digest('base64')
     if (!timingSafeEqual(Buffer.from(digest), expected)) throw new Error('floor refused')
     return JSON.parse(value)
+  }
+}
+
+/** The textbook zod schema for the same events: one discriminated union, objects that strip. */
+export const classic = z.array(
+  z.discriminatedUnion(
+    'event',
+    Object.values(eventSchemas).map((s) => z.object(s.shape)) as unknown as [
+      z.ZodObject<{ event: z.ZodLiteral<string> }>,
+    ],
+  ),
+)
+
+/** The floor, then the classic zod validation of what it parsed: the core's work, by hand. */
+export function floorZod(p: Payload): () => unknown {
+  const parse = floor(p)
+  return () => {
+    const result = classic.safeParse(parse())
+    if (!result.success) throw new Error('floor + zod refused')
+    return result.data
   }
 }
 
