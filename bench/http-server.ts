@@ -70,6 +70,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function build(framework: string, variant: string): Server {
+  const handwritten = variant === 'handwritten' || validates
   if (framework === 'express') {
     const app = express()
     if (variant === 'package') app.use(PATH, createExpressMiddleware(options))
@@ -83,7 +84,7 @@ function build(framework: string, variant: string): Server {
         PATH,
         createExpressMiddleware({ keys: KEY, url: URL_SIGNED, queue: { sink: bullmqSink(queue) } }),
       )
-    } else if (variant === 'handwritten' || validates) {
+    } else if (handwritten) {
       app.post(PATH, express.urlencoded({ extended: false, limit: '10mb' }), (req, res) => {
         const ok = verifyAndParse(
           req.body as Record<string, unknown>,
@@ -105,7 +106,7 @@ function build(framework: string, variant: string): Server {
   if (framework === 'koa') {
     const app = new Koa()
     if (variant === 'package') app.use(createKoaMiddleware({ ...options, path: PATH }))
-    else if (variant === 'handwritten' || validates) {
+    else if (handwritten) {
       app.use(bodyParser({ formLimit: '10mb' }))
       app.use((ctx) => {
         const ok = verifyAndParse(
@@ -130,7 +131,7 @@ function build(framework: string, variant: string): Server {
   if (framework === 'hono' || framework === 'hono-web') {
     const app = new Hono()
     if (variant === 'package') app.all(PATH, createHonoHandler(options))
-    else if (variant === 'handwritten' || validates) {
+    else if (handwritten) {
       app.post(PATH, async (c) => {
         // c.req.text() + querystring: faster than c.req.parseBody().
         const fields = parseQuery(await c.req.text()) as Record<string, unknown>

@@ -125,9 +125,6 @@ async function start(
   }
 }
 
-/** A measured stretch, with full collections per 1000 requests (as its callers report them). */
-export type OnceResult = Omit<Measure, 'majorGcs'> & { majorGcs: number }
-
 /** One fresh server: warmed up, then one measured stretch (bench/revisions.ts, bench/queue.ts). */
 export async function once(
   framework: string,
@@ -138,14 +135,13 @@ export async function once(
   dist?: string,
   /** Seconds of load before the measured run (not counted). */
   warmup = seconds > 1 ? 2 : 0,
-): Promise<OnceResult> {
+): Promise<Measure> {
   const server = await start(framework, variant, n, distinct, dist)
   try {
     // Warm up first, unmeasured: a server lives long, and its first requests run before the JIT
     // has compiled the hot paths (more of them in the package's server than in a hand-written one).
     if (warmup > 0) await server.load(warmup)
-    const r = await server.load(seconds)
-    return { ...r, majorGcs: (r.majorGcs * 1000) / r.requests }
+    return await server.load(seconds)
   } finally {
     server.stop()
   }
@@ -195,30 +191,25 @@ export async function runHttp({
   for (let session = 0; session < sessions; session++) {
     for (const group of shuffle(groups)) {
       const servers = await Promise.all(
-        group.variants.map(async (variant) => ({
-          variant,
-          server: await start(group.framework, variant, group.n),
-        })),
+        group.variants.map(async (variant) => {
+          const key = `${group.framework}/${variant}/${group.n}`
+          if (!results.has(key)) {
+            const { framework, n } = group
+            const empty = { rps: [], p99: [], maxRssMb: [], cpuUs: [], majorGcs: [], requests: [] }
+            results.set(key, { framework, variant, n, ...empty })
+          }
+          return {
+            entry: results.get(key) as HttpResult,
+            server: await start(group.framework, variant, group.n),
+          }
+        }),
       )
       try {
         if (warmup > 0) for (const { server } of servers) await server.load(warmup)
         for (let slice = 0; slice < slices; slice++) {
-          for (const { variant, server } of shuffle(servers)) {
-            const key = `${group.framework}/${variant}/${group.n}`
+          for (const { entry, server } of shuffle(servers)) {
             const r = await server.load(seconds)
-            const entry = results.get(key) ?? {
-              framework: group.framework,
-              variant,
-              n: group.n,
-              rps: [],
-              p99: [],
-              maxRssMb: [],
-              cpuUs: [],
-              majorGcs: [],
-              requests: [],
-            }
             for (const field of FIELDS) entry[field].push(r[field])
-            results.set(key, entry)
           }
         }
         process.stderr.write(

@@ -112,12 +112,16 @@ const lines = [
   '|---|---:|---:|---:|---:|---:|',
   ...frameworks.flatMap((framework) =>
     httpSizes.map((n) => {
-      const of = (field: 'rps' | 'cpuUs' | 'majorGcs', label: string) =>
-        median((runs.get(`${label} ${framework} N=${n}`) ?? []).map((r) => r[field]))
-      const b = of('rps', 'base')
-      const h = of('rps', 'head')
-      const us = `${Math.round(of('cpuUs', 'base'))} / ${Math.round(of('cpuUs', 'head'))}`
-      const full = `${of('majorGcs', 'base').toFixed(1)} / ${of('majorGcs', 'head').toFixed(1)}`
+      type Run = Awaited<ReturnType<typeof once>>
+      const of = (pick: (r: Run) => number, label: string) =>
+        median((runs.get(`${label} ${framework} N=${n}`) ?? []).map(pick))
+      const rps = (r: Run) => r.rps
+      const cpu = (r: Run) => r.cpuUs
+      const gcs = (r: Run) => (r.majorGcs * 1000) / r.requests
+      const b = of(rps, 'base')
+      const h = of(rps, 'head')
+      const us = `${Math.round(of(cpu, 'base'))} / ${Math.round(of(cpu, 'head'))}`
+      const full = `${of(gcs, 'base').toFixed(1)} / ${of(gcs, 'head').toFixed(1)}`
       return `| ${framework} N=${n} | ${Math.round(b)} | ${Math.round(h)} | ${(h / b).toFixed(2)} | ${us} | ${full} |`
     }),
   ),
