@@ -42,7 +42,8 @@ interface Def {
  * zod.
  *
  * It reads: string, literal, number (finite; `int`, i.e. safeint; inclusive or exclusive
- * bounds), array without length checks, loose object (every field kept, each one own), and
+ * bounds), array without length checks, loose object (every field kept, each one own; an own
+ * `__proto__` field, which `JSON.parse` makes and zod drops, says false), and
  * unions, of which only the options before the first one it cannot read count (zod takes the
  * first option that accepts, so an option after one that transforms must not decide).
  *
@@ -147,6 +148,7 @@ function walked(node: Node): Unchanged {
       const fields = node.fields.map(([key, field]) => [key, walked(field)] as const)
       return (value) =>
         isRecord(value) &&
+        !Object.hasOwn(value, '__proto__') &&
         fields.every(([key, check]) => Object.hasOwn(value, key) && check(value[key]))
     }
     case 'union': {
@@ -200,6 +202,7 @@ function source(node: Node, x: string, functions: string[]): string {
       return `${declare(functions, (name) => [
         `function ${name}(v) {`,
         `  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false`,
+        `  if (hasOwn(v, '__proto__')) return false`,
         '  let x',
         ...node.fields.flatMap(([key, field]) => [
           `  if (!hasOwn(v, ${JSON.stringify(key)})) return false`,

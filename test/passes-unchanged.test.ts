@@ -60,7 +60,8 @@ const mutatedEvent = fc
     fc.nat(),
     fc.constantFrom('replace', 'delete', 'add'),
     value,
-    fc.string().filter((key) => key !== '__proto__'),
+    // `__proto__` often: JSON.parse makes it an own field, which zod drops.
+    fc.oneof(fc.constant('__proto__'), fc.string()),
   )
   .map(([seed, pick, how, to, key]) => {
     const event = structuredClone(seed) as Record<string, unknown>
@@ -81,7 +82,13 @@ const mutatedEvent = fc
       parent[last] !== null &&
       !Array.isArray(parent[last])
     ) {
-      ;(parent[last] as Record<string, unknown>)[key] = to
+      // Defined, not assigned: assigning `__proto__` would set the prototype.
+      Object.defineProperty(parent[last], key, {
+        value: to,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      })
     }
     return event
   })
@@ -148,6 +155,20 @@ describe('passesUnchanged', () => {
     event.msg.bounceCodeTrad = '472'
     expect(eventSchemas.hard_bounce.safeParse(event).success).toBe(true)
     expect(check?.(event)).toBe(false)
+  })
+
+  it.each(BOTH)('%s: says false for an own "__proto__" field, which zod drops', (_, generate) => {
+    const schema = z.looseObject({ a: z.string(), inner: z.looseObject({ b: z.number() }) })
+    const check = passesUnchanged(schema, generate)
+    expect(check?.({ a: 'x', inner: { b: 1 } })).toBe(true)
+    for (const text of [
+      '{"a":"x","inner":{"b":1},"__proto__":false}',
+      '{"a":"x","inner":{"b":1,"__proto__":{"b":2}}}',
+    ]) {
+      const value = JSON.parse(text)
+      expect(check?.(value)).toBe(false)
+      expect(schema.parse(value)).not.toStrictEqual(value)
+    }
   })
 
   it('reads only what it knows; anything else is left to zod', () => {
@@ -255,14 +276,22 @@ describe('validateEvent on an event the caller owns', () => {
     )
   })
 
-  it('keeps an extra "__proto__" field as a field; the prototype is untouched', () => {
-    const raw = JSON.parse(
-      JSON.stringify(SEED_EVENTS[0]).replace('{', '{"__proto__":{"polluted":true},'),
-    )
-    const event = validateEvent(raw, true)
-    expect(event).toBe(raw)
-    expect(Object.getPrototypeOf(event)).toBe(Object.prototype)
-    expect(Object.hasOwn(event, '__proto__')).toBe(true)
-    expect((event as { polluted?: unknown }).polluted).toBeUndefined()
+  it('drops an extra "__proto__" field, as zod does, at the top and in msg; the prototype is untouched', () => {
+    const text = JSON.stringify(SEED_EVENTS[0])
+    for (const extra of [
+      text.replace('{', '{"__proto__":{"polluted":true},'),
+      text.replace('"msg":{', '"msg":{"__proto__":{"polluted":true},'),
+    ]) {
+      expect(extra).not.toBe(text)
+      const raw = JSON.parse(extra)
+      const event = validateEvent(raw, true)
+      expect(event).not.toBe(raw)
+      expect(event).toEqual(validateEvent(JSON.parse(extra), false))
+      for (const object of [event, (event as { msg: object }).msg]) {
+        expect(Object.getPrototypeOf(object)).toBe(Object.prototype)
+        expect(Object.hasOwn(object, '__proto__')).toBe(false)
+        expect((object as { polluted?: unknown }).polluted).toBeUndefined()
+      }
+    }
   })
 })
