@@ -42,7 +42,8 @@ interface Running {
   stop(): void
 }
 
-async function start(
+/** One bench server, started; `load` measures a stretch of load (bench/http-ab.ts uses it too). */
+export async function start(
   framework: string,
   variant: string,
   n: number,
@@ -147,7 +148,7 @@ export async function once(
   }
 }
 
-function shuffle<T>(items: T[]): T[] {
+export function shuffle<T>(items: T[]): T[] {
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))
