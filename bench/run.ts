@@ -2,7 +2,7 @@
 // and the memory measurement, with the targets of the benchmark issue checked on ratios from
 // this one run. Writes its section of bench/RESULTS.md; `--smoke` runs tiny sizes and writes
 // nothing (CI uses it so the suite cannot rot).
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -128,10 +128,38 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const version = (name: string) =>
   JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8'))
     .version
+/**
+ * The CPU's kind where Linux tells it (family, model, and the instructions that move these
+ * ratios: SHA extensions speed up both HMACs, AVX-512 V8's bulk copies), and the commit: runs
+ * on two kinds of machine differ by more than runs on one.
+ */
+function machine(): string {
+  let kind = ''
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8')
+    const field = (name: string) => new RegExp(`^${name}\\s*: (.*)$`, 'm').exec(info)?.[1]
+    const flags = new Set(field('flags')?.split(' '))
+    const has = ['sha_ni', 'avx2', 'avx512f'].filter((flag) => flags.has(flag))
+    kind = ` (family ${field('cpu family')}, model ${field('model')}${has.length ? `; ${has.join(', ')}` : ''})`
+  } catch {
+    // Not Linux: the model name alone.
+  }
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
+  let commit = ''
+  try {
+    const changed = git('status', '--porcelain', '--untracked-files=no') !== ''
+    commit = `; commit ${git('rev-parse', '--short', 'HEAD')}${changed ? ' with uncommitted changes' : ''}`
+  } catch {
+    // Not a git checkout.
+  }
+  return `${cpus().length} × ${cpus()[0]?.model}${kind}${commit}`
+}
+
 lines.push('## Benchmarks')
 lines.push('')
 lines.push(
-  `Command: \`npm run bench\` — ${new Date().toISOString().slice(0, 10)}; ${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}; sendclean-webhooks ${pkg.version}, zod ${version('zod')}, express ${version('express')}, koa ${version('koa')}, hono ${version('hono')}, @octokit/webhooks ${version('@octokit/webhooks')}, stripe ${version('stripe')}, standardwebhooks ${version('standardwebhooks')}. Events are realistic samples of all seven types (bench/payloads.ts); the peers get JSON bodies padded to the same byte size as the form body. These machines are shared: compare ratios within this run, not absolute times across runs.`,
+  `Command: \`npm run bench\` — ${new Date().toISOString().slice(0, 10)}; ${machine()}; Node ${process.version}; sendclean-webhooks ${pkg.version}, zod ${version('zod')}, express ${version('express')}, koa ${version('koa')}, hono ${version('hono')}, @octokit/webhooks ${version('@octokit/webhooks')}, stripe ${version('stripe')}, standardwebhooks ${version('standardwebhooks')}. Events are realistic samples of all seven types (bench/payloads.ts); the peers get JSON bodies padded to the same byte size as the form body. These machines are shared: compare ratios within this run, not absolute times across runs.`,
 )
 lines.push('')
 lines.push('### In-process, µs per batch (median, min–max)')
