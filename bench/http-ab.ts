@@ -11,6 +11,7 @@
 // Variants as in bench/http-server.ts; `variant@<dist>` takes the package from another build.
 // Default: package handwritten. Writes nothing to bench/RESULTS.md.
 import { type Measure, shuffle, start } from './http.js'
+import { quantile } from './stats.js'
 
 const args = process.argv.slice(2)
 const option = (name: string, fallback: number) => {
@@ -34,8 +35,6 @@ const variants = rest.length > 1 ? rest : ['package', 'handwritten']
 const base = variants[variants.length - 1] as string
 const others = variants.slice(0, -1)
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
-const at = (xs: number[], q: number) => sorted(xs)[Math.floor((xs.length - 1) * q)] as number
 const ratios = new Map(others.map((v) => [v, [] as number[]]))
 const sessionMedians = new Map(others.map((v) => [v, [] as number[]]))
 const cpu = new Map(variants.map((v) => [v, [] as number[]]))
@@ -70,7 +69,7 @@ for (let session = 1; session <= sessions; session++) {
     for (const v of others) {
       const rs = perTurn.get(v) as number[]
       ratios.get(v)?.push(...rs)
-      sessionMedians.get(v)?.push(at(rs, 0.5))
+      sessionMedians.get(v)?.push(quantile(rs, 0.5))
       console.log(`  session ${session}: ${base} ÷ ${v}: ${rs.map((r) => r.toFixed(3)).join(' ')}`)
     }
   } finally {
@@ -78,12 +77,12 @@ for (let session = 1; session <= sessions; session++) {
   }
 }
 for (const v of variants) {
-  console.log(`${v}: median CPU per request ${at(cpu.get(v) as number[], 0.5).toFixed(1)} µs`)
+  console.log(`${v}: median CPU per request ${quantile(cpu.get(v) as number[], 0.5).toFixed(1)} µs`)
 }
 for (const v of others) {
   const rs = ratios.get(v) as number[]
   const ms = sessionMedians.get(v) as number[]
   console.log(
-    `${base} ÷ ${v}: median of ${rs.length} turns ${at(rs, 0.5).toFixed(3)} (quartiles ${at(rs, 0.25).toFixed(3)}–${at(rs, 0.75).toFixed(3)}); median of ${ms.length} sessions ${at(ms, 0.5).toFixed(3)} (range ${at(ms, 0).toFixed(3)}–${at(ms, 1).toFixed(3)})`,
+    `${base} ÷ ${v}: median of ${rs.length} turns ${quantile(rs, 0.5).toFixed(3)} (quartiles ${quantile(rs, 0.25).toFixed(3)}–${quantile(rs, 0.75).toFixed(3)}); median of ${ms.length} sessions ${quantile(ms, 0.5).toFixed(3)} (range ${quantile(ms, 0).toFixed(3)}–${quantile(ms, 1).toFixed(3)})`,
   )
 }

@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url'
 import type * as Core from 'sendclean-webhooks'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
 import { floor, floorZod, octokitPeer } from './peers.js'
+import { quantile } from './stats.js'
 
 const smoke = process.argv.includes('--smoke')
 const json = process.argv.includes('--json')
@@ -44,8 +45,6 @@ export interface PairResult {
   q3: number
 }
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
-const at = (xs: number[], q: number) => sorted(xs)[Math.floor((xs.length - 1) * q)] as number
 let sink: unknown
 
 const results: PairResult[] = []
@@ -97,12 +96,12 @@ for (const n of SIZES) {
     results.push({
       n,
       peer,
-      coreUs: at(us.core, 0.5),
-      peerUs: at(us.peer, 0.5),
+      coreUs: quantile(us.core, 0.5),
+      peerUs: quantile(us.peer, 0.5),
       pairs: PAIRS,
-      ratio: at(us.ratio, 0.5),
-      q1: at(us.ratio, 0.25),
-      q3: at(us.ratio, 0.75),
+      ratio: quantile(us.ratio, 0.5),
+      q1: quantile(us.ratio, 0.25),
+      q3: quantile(us.ratio, 0.75),
     })
   }
 }
