@@ -38,6 +38,7 @@ const others = variants.slice(0, -1)
 const ratios = new Map(others.map((v) => [v, [] as number[]]))
 const sessionMedians = new Map(others.map((v) => [v, [] as number[]]))
 const cpu = new Map(variants.map((v) => [v, [] as number[]]))
+const faults = new Map(variants.map((v) => [v, [] as number[]]))
 console.log(
   `${framework} N=${n}: ${variants.join(', ')}; ${sessions} sessions × ${turns} turns, ${together ? 'loaded together' : 'in turns'}`,
 )
@@ -53,13 +54,15 @@ for (let session = 1; session <= sessions; session++) {
     const perTurn = new Map(others.map((v) => [v, [] as number[]]))
     for (let turn = 0; turn < turns; turn++) {
       const spent = new Map<string, number>()
+      const record = (name: string, measure: Measure) => {
+        spent.set(name, measure.cpuUs)
+        faults.get(name)?.push(measure.pageFaults / measure.requests)
+      }
       if (together) {
         const measures = await Promise.all(servers.map(({ server }) => server.load(1)))
-        for (const [i, { name }] of servers.entries())
-          spent.set(name, (measures[i] as Measure).cpuUs)
+        for (const [i, { name }] of servers.entries()) record(name, measures[i] as Measure)
       } else {
-        for (const { name, server } of shuffle(servers))
-          spent.set(name, (await server.load(1)).cpuUs)
+        for (const { name, server } of shuffle(servers)) record(name, await server.load(1))
       }
       for (const [name, us] of spent) cpu.get(name)?.push(us)
       for (const v of others) {
@@ -77,7 +80,9 @@ for (let session = 1; session <= sessions; session++) {
   }
 }
 for (const v of variants) {
-  console.log(`${v}: median CPU per request ${quantile(cpu.get(v) as number[], 0.5).toFixed(1)} µs`)
+  console.log(
+    `${v}: median CPU per request ${quantile(cpu.get(v) as number[], 0.5).toFixed(1)} µs, minor page faults per request ${quantile(faults.get(v) as number[], 0.5).toFixed(1)}`,
+  )
 }
 for (const v of others) {
   const rs = ratios.get(v) as number[]

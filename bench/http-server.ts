@@ -5,7 +5,8 @@
 // `read` (200 once the body is read into one buffer, nothing parsed: what any receiver pays), or
 // `queue` (express only: the adapter in queue mode on BullMQ at $REDIS_URL).
 // Prints {"port","statsPort"}; the stats port answers the process's peak RSS and the CPU time
-// it has used so far (user + system, µs, every thread: GC helpers included) and its full GCs. $BENCH_DIST, when
+// it has used so far (user + system, µs, every thread: GC helpers included), its full GCs and
+// its minor page faults. $BENCH_DIST, when
 // set, is another build's dist/ folder to take the adapters from.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
@@ -170,8 +171,8 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] })
 const stats = createServer((_req, res) => {
   const { user, system } = process.cpuUsage()
-  const maxRssKb = process.resourceUsage().maxRSS
-  res.end(JSON.stringify({ maxRssKb, cpuUs: user + system, majorGcs }))
+  const { maxRSS: maxRssKb, minorPageFault: pageFaults } = process.resourceUsage()
+  res.end(JSON.stringify({ maxRssKb, cpuUs: user + system, majorGcs, pageFaults }))
 })
 server.listen(0, '127.0.0.1', () =>
   stats.listen(0, '127.0.0.1', () => {

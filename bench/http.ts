@@ -20,6 +20,8 @@ export interface HttpResult {
   cpuUs: number[]
   /** The server's full collections (mark-compact) in each slice. */
   majorGcs: number[]
+  /** The server's minor page faults in each slice. */
+  pageFaults: number[]
   /** Requests in each slice. */
   requests: number[]
 }
@@ -33,6 +35,8 @@ export interface Measure {
   cpuUs: number
   /** The server's full collections (mark-compact) during the stretch. */
   majorGcs: number
+  /** The server's minor page faults during the stretch (memory the allocator gave back and took again). */
+  pageFaults: number
   requests: number
 }
 
@@ -74,6 +78,7 @@ export async function start(
         maxRssKb: number
         cpuUs: number
         majorGcs: number
+        pageFaults: number
       }
     const p = payload(n)
     const run = (duration: number) =>
@@ -116,6 +121,7 @@ export async function start(
         maxRssMb: after.maxRssKb / 1024,
         cpuUs: (after.cpuUs - before.cpuUs) / result.requests.total,
         majorGcs: after.majorGcs - before.majorGcs,
+        pageFaults: after.pageFaults - before.pageFaults,
         requests: result.requests.total,
       }
     }
@@ -157,7 +163,7 @@ export function shuffle<T>(items: T[]): T[] {
   return out
 }
 
-const FIELDS = ['rps', 'p99', 'maxRssMb', 'cpuUs', 'majorGcs', 'requests'] as const
+const FIELDS = ['rps', 'p99', 'maxRssMb', 'cpuUs', 'majorGcs', 'pageFaults', 'requests'] as const
 
 export async function runHttp({
   sessions,
@@ -196,7 +202,15 @@ export async function runHttp({
           const key = `${group.framework}/${variant}/${group.n}`
           if (!results.has(key)) {
             const { framework, n } = group
-            const empty = { rps: [], p99: [], maxRssMb: [], cpuUs: [], majorGcs: [], requests: [] }
+            const empty = {
+              rps: [],
+              p99: [],
+              maxRssMb: [],
+              cpuUs: [],
+              majorGcs: [],
+              pageFaults: [],
+              requests: [],
+            }
             results.set(key, { framework, variant, n, ...empty })
           }
           return {

@@ -239,18 +239,40 @@ for (const f of ['express', 'koa', 'hono', 'hono-web']) {
 }
 lines.push('')
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
+/** One figure summed over every measured slice and divided by its requests, package / hand-written, per framework and size. */
+function perRequest(
+  intro: string,
+  field: 'majorGcs' | 'pageFaults',
+  scale: number,
+  digits: number,
+): string {
+  const cells = ['express', 'koa', 'hono', 'hono-web'].flatMap((f) =>
+    httpSizes.map((n) => {
+      const of = (v: string) => {
+        const x = http_(f, v, n)
+        return fmt((sum(x[field]) * scale) / sum(x.requests), digits)
+      }
+      return `${f} N = ${n} ${of('package')} / ${of('handwritten')}`
+    }),
+  )
+  return `${intro}, package / hand-written: ${cells.join('; ')}.`
+}
 lines.push(
-  'Full collections (mark-compact) per 1000 requests over all measured slices, package / hand-written: ' +
-    ['express', 'koa', 'hono', 'hono-web']
-      .flatMap((f) =>
-        httpSizes.map((n) => {
-          const x = (v: string) => http_(f, v, n)
-          const gcs = (v: string) => fmt((sum(x(v).majorGcs) * 1000) / sum(x(v).requests), 2)
-          return `${f} N = ${n} ${gcs('package')} / ${gcs('handwritten')}`
-        }),
-      )
-      .join('; ') +
-    '.',
+  perRequest(
+    'Full collections (mark-compact) per 1000 requests over all measured slices',
+    'majorGcs',
+    1000,
+    2,
+  ),
+)
+lines.push('')
+lines.push(
+  perRequest(
+    'Minor page faults per request over all measured slices (memory the C allocator gave back to the system and took again; src/buffer-pool.ts)',
+    'pageFaults',
+    1,
+    1,
+  ),
 )
 lines.push('')
 const rss = http.flatMap((h) => h.maxRssMb)

@@ -1,3 +1,4 @@
+import type { Buffers } from './buffer-pool.js'
 import { DEFAULT_EVENTS_FIELD } from './constants.js'
 import { WebhookError } from './errors.js'
 import { decodeForm, type FormField } from './form.js'
@@ -178,6 +179,8 @@ export function decodeBatch(
   contentType: string | null | undefined,
   field: string | undefined,
   maxFields: number,
+  /** Where the decoded form's buffer comes from; released by the caller after `events()`. */
+  buffers?: Buffers,
 ): Batch | undefined {
   // SendClean's exact header, the usual case, needs no parsing.
   let media = FORM_TYPE
@@ -219,7 +222,7 @@ export function decodeBatch(
   }
   if (!isForm) return fromJson(body, field)
   // Refused at the first field past the limit: a form of a million fields costs `maxFields`.
-  const fields = decodeForm(body, maxFields)
+  const fields = decodeForm(body, maxFields, undefined, buffers)
   if (!fields) throw tooManyFields(maxFields)
   return fromFields(fields, field)
 }

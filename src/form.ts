@@ -6,6 +6,7 @@
  * JSON.parse read the same buffer, and a value without escapes is a zero-copy view.
  */
 
+import type { Buffers } from './buffer-pool.js'
 import { WasmChunks } from './form-wasm.js'
 
 export interface FormField {
@@ -64,10 +65,12 @@ class PartDecoder {
   #used = 0
   /** The WebAssembly loop, when it decodes this body (else the JavaScript loop below). */
   readonly #wasm: WasmChunks | undefined
+  readonly #buffers: Buffers | undefined
 
-  constructor(src: Uint8Array, wasm: boolean) {
+  constructor(src: Uint8Array, wasm: boolean, buffers: Buffers | undefined) {
     this.#src = src
     this.#wasm = wasm ? WasmChunks.get() : undefined
+    this.#buffers = buffers
   }
 
   /** Decode `+` and `%XX` from `from` up to `&` or `stop`. A malformed escape is kept as is. */
@@ -112,7 +115,10 @@ class PartDecoder {
   /** The buffer escaped parts share, made at the first one (from `from`, where it starts). */
   #buffer(from: number): Uint8Array {
     // Decoded bytes never outnumber encoded ones, so what is left of the body always fits.
-    this.#out ??= new Uint8Array(this.#src.length - from)
+    if (!this.#out) {
+      const bytes = this.#src.length - from
+      this.#out = this.#buffers ? this.#buffers.take(bytes) : new Uint8Array(bytes)
+    }
     return this.#out
   }
 
@@ -151,9 +157,11 @@ export function decodeForm(
   maxFields = Number.POSITIVE_INFINITY,
   /** From what body size the WebAssembly loop decodes (tests set 0 or Infinity). */
   wasmFrom = WASM_FROM_BYTES,
+  /** Where the buffer of decoded parts comes from; the caller releases it when done with the fields. */
+  buffers?: Buffers,
 ): FormField[] | undefined {
   const fields: FormField[] = []
-  const decoder = new PartDecoder(body, body.length >= wasmFrom)
+  const decoder = new PartDecoder(body, body.length >= wasmFrom, buffers)
   const n = body.length
   let i = 0
   while (i < n) {

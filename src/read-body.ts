@@ -1,3 +1,4 @@
+import type { Buffers } from './buffer-pool.js'
 import { WebhookError } from './errors.js'
 
 /**
@@ -72,11 +73,20 @@ export class BodyCollector {
   #expected: number
   #total = 0
 
+  readonly #buffers: Buffers | undefined
+
   constructor(
     readonly limit: number,
     expected?: number,
+    /** Where the buffer of the announced size and the join come from (else fresh ones). */
+    buffers?: Buffers,
   ) {
     this.#expected = expected !== undefined && expected > 0 && expected <= limit ? expected : 0
+    this.#buffers = buffers
+  }
+
+  #allocate(bytes: number): Uint8Array {
+    return this.#buffers ? this.#buffers.take(bytes) : new Uint8Array(bytes)
   }
 
   /** Add a chunk; false once the body is over the limit (stop reading, answer 413). */
@@ -85,7 +95,7 @@ export class BodyCollector {
     if (end > this.limit) return false
     if (this.#total === 0 && this.#expected > chunk.length) {
       // The first of several chunks: one buffer of the announced size from now on.
-      this.#buffer = new Uint8Array(this.#expected)
+      this.#buffer = this.#allocate(this.#expected)
     }
     if (this.#buffer && end <= this.#buffer.length) this.#buffer.set(chunk, this.#total)
     else if (this.#total === 0 && !this.#buffer) this.#first = chunk
@@ -109,7 +119,7 @@ export class BodyCollector {
     if (this.#buffer) return this.#buffer.subarray(0, this.#total)
     const chunks = this.#chunks
     if (!chunks) return this.#first ?? new Uint8Array(0)
-    const out = new Uint8Array(this.#total)
+    const out = this.#allocate(this.#total)
     let offset = 0
     for (const chunk of chunks) {
       out.set(chunk, offset)
@@ -128,18 +138,23 @@ function readWebStream(
   limit: number,
   timeoutMs: number,
   expected: number | undefined,
+  buffers: Buffers | undefined,
 ): Promise<Uint8Array> {
   const reader = stream.getReader()
-  const body = new BodyCollector(limit, expected)
+  const body = new BodyCollector(limit, expected, buffers)
   return new Promise((resolve, reject) => {
+    let failed = false
     // Past the deadline, past the limit, or a failed read (the stream's own error is passed
     // on). Settling twice is harmless: once rejected, nothing else counts.
     const fail = (error: unknown) => {
+      failed = true
       clearTimeout(timer)
       reject(error)
       reader.cancel().catch(() => {})
     }
     const onChunk = ({ done, value }: ReadableStreamReadResult<Uint8Array>) => {
+      // A read still pending when the request failed: its buffer may be back in the pool.
+      if (failed) return
       if (done) {
         clearTimeout(timer)
         resolve(body.result())
@@ -161,9 +176,10 @@ function readNodeStream(
   limit: number,
   timeoutMs: number,
   expected: number | undefined,
+  buffers: Buffers | undefined,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const body = new BodyCollector(limit, expected)
+    const body = new BodyCollector(limit, expected, buffers)
     const stop = (error?: WebhookError) => {
       clearTimeout(timer)
       stream.off('data', onData)
@@ -206,6 +222,8 @@ export function readBody(
   limit: number,
   timeoutMs: number,
   expected?: number,
+  /** Where buffers for the body come from; the caller releases them when done with the bytes. */
+  buffers?: Buffers,
 ): Promise<Uint8Array | ParsedBody> {
   let bytes: Uint8Array
   if (body === null || body === undefined) bytes = new Uint8Array(0)
@@ -214,7 +232,7 @@ export function readBody(
   else if (body instanceof Uint8Array) bytes = body
   else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body)
   // Not an `async` function: the stream's own promise is returned, not wrapped in another.
-  else if (isNodeReadable(body)) return readNodeStream(body, limit, timeoutMs, expected)
-  else return readWebStream(body, limit, timeoutMs, expected)
+  else if (isNodeReadable(body)) return readNodeStream(body, limit, timeoutMs, expected, buffers)
+  else return readWebStream(body, limit, timeoutMs, expected, buffers)
   return bytes.length > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(bytes)
 }

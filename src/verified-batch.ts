@@ -1,3 +1,4 @@
+import { Buffers } from './buffer-pool.js'
 import { decodeBatch, malformed } from './decode-batch.js'
 import { WebhookError } from './errors.js'
 import type { Config } from './options.js'
@@ -28,27 +29,41 @@ export async function verifiedBatch<C>(
   const expected = length ? Number(length) : undefined
   if (expected !== undefined && expected > config.maxBodyBytes) throw tooLarge(config.maxBodyBytes)
 
-  const read = () =>
-    readBody(
-      request.body,
-      config.maxBodyBytes,
-      config.bodyTimeoutMs,
-      Number.isSafeInteger(expected) ? expected : undefined,
+  // The body's bytes and their decoded form live in pooled buffers until the events are
+  // parsed into values of their own; then they go back, whatever happened.
+  const buffers = new Buffers()
+  let raw: unknown
+  try {
+    const read = () =>
+      readBody(
+        request.body,
+        config.maxBodyBytes,
+        config.bodyTimeoutMs,
+        Number.isSafeInteger(expected) ? expected : undefined,
+        buffers,
+      )
+    const body = await step(observation, 'sendclean.body.read', read)
+    if (observation && body instanceof Uint8Array) observation.bytes = body.length
+    const batch = decodeBatch(
+      body,
+      headers.get('content-type'),
+      config.field,
+      config.maxFields,
+      buffers,
     )
-  const body = await step(observation, 'sendclean.body.read', read)
-  if (observation && body instanceof Uint8Array) observation.bytes = body.length
-  const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
-  if (!batch) return undefined
+    if (!batch) return undefined
 
-  // Verify before parsing the events.
-  await step(
-    observation,
-    'sendclean.verify',
-    () => verifyRequest(config, request, batch),
-    'verifyDuration',
-  )
-
-  const raw = batch.events()
+    // Verify before parsing the events.
+    await step(
+      observation,
+      'sendclean.verify',
+      () => verifyRequest(config, request, batch),
+      'verifyDuration',
+    )
+    raw = batch.events()
+  } finally {
+    buffers.release()
+  }
   if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')
   if (raw.length === 0) return undefined
   if (raw.length > config.maxEvents) {
