@@ -64,15 +64,12 @@ export class Buffers {
   #taken: ArrayBuffer[] | undefined
   #released = false
 
-  /** Whether {@link take} would give a pooled buffer for this many bytes. */
-  pools(bytes: number): boolean {
-    return !this.#released && bytes >= POOL_FROM_BYTES && bytes <= POOL_UP_TO_BYTES
-  }
-
   /** A view of `bytes` bytes, pooled when the size is in the pooled range; contents undefined. */
   take(bytes: number): Uint8Array {
-    if (!this.pools(bytes)) return new Uint8Array(bytes)
-    if (!hinted) hintAllocator()
+    if (this.#released || bytes < POOL_FROM_BYTES || bytes > POOL_UP_TO_BYTES) {
+      return new Uint8Array(bytes)
+    }
+    hintAllocator()
     const size = sizeClass(bytes)
     const buffer = free.get(size)?.pop() ?? new ArrayBuffer(size)
     if (this.#taken) this.#taken.push(buffer)
@@ -97,6 +94,11 @@ export class Buffers {
       if ((list.length + 1) * size <= KEEP_BYTES_PER_CLASS) list.push(buffer)
     }
   }
+}
+
+/** `bytes` bytes from `buffers` when the caller has them (so releases them), else a fresh buffer. */
+export function allocate(buffers: Buffers | undefined, bytes: number): Uint8Array {
+  return buffers ? buffers.take(bytes) : new Uint8Array(bytes)
 }
 
 /** Bytes held by free buffers in the pool (for tests). */

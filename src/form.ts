@@ -6,7 +6,7 @@
  * JSON.parse read the same buffer, and a value without escapes is a zero-copy view.
  */
 
-import type { Buffers } from './buffer-pool.js'
+import { allocate, type Buffers } from './buffer-pool.js'
 import { WasmChunks } from './form-wasm.js'
 
 export interface FormField {
@@ -115,10 +115,7 @@ class PartDecoder {
   /** The buffer escaped parts share, made at the first one (from `from`, where it starts). */
   #buffer(from: number): Uint8Array {
     // Decoded bytes never outnumber encoded ones, so what is left of the body always fits.
-    if (!this.#out) {
-      const bytes = this.#src.length - from
-      this.#out = this.#buffers ? this.#buffers.take(bytes) : new Uint8Array(bytes)
-    }
+    this.#out ??= allocate(this.#buffers, this.#src.length - from)
     return this.#out
   }
 

@@ -1,4 +1,4 @@
-import type { Buffers } from './buffer-pool.js'
+import { allocate, type Buffers } from './buffer-pool.js'
 import { WebhookError } from './errors.js'
 
 /**
@@ -85,17 +85,13 @@ export class BodyCollector {
     this.#buffers = buffers
   }
 
-  #allocate(bytes: number): Uint8Array {
-    return this.#buffers ? this.#buffers.take(bytes) : new Uint8Array(bytes)
-  }
-
   /** Add a chunk; false once the body is over the limit (stop reading, answer 413). */
   push(chunk: Uint8Array): boolean {
     const end = this.#total + chunk.length
     if (end > this.limit) return false
     if (this.#total === 0 && this.#expected > chunk.length) {
       // The first of several chunks: one buffer of the announced size from now on.
-      this.#buffer = this.#allocate(this.#expected)
+      this.#buffer = allocate(this.#buffers, this.#expected)
     }
     if (this.#buffer && end <= this.#buffer.length) this.#buffer.set(chunk, this.#total)
     else if (this.#total === 0 && !this.#buffer) this.#first = chunk
@@ -119,7 +115,7 @@ export class BodyCollector {
     if (this.#buffer) return this.#buffer.subarray(0, this.#total)
     const chunks = this.#chunks
     if (!chunks) return this.#first ?? new Uint8Array(0)
-    const out = this.#allocate(this.#total)
+    const out = allocate(this.#buffers, this.#total)
     let offset = 0
     for (const chunk of chunks) {
       out.set(chunk, offset)
