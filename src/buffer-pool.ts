@@ -52,6 +52,31 @@ export function hintAllocator(): boolean {
   return new ArrayBuffer(HINT_BYTES).byteLength === HINT_BYTES
 }
 
+/**
+ * Buffers up to this size are carved from a shared slab (see {@link carve}): a fresh
+ * `ArrayBuffer` of a few hundred bytes costs more than the work done with it at N = 1.
+ */
+export const SLAB_UP_TO_BYTES = 4 * 1024
+const SLAB_BYTES = 64 * 1024
+let slab: ArrayBuffer | undefined
+let slabUsed = 0
+
+/**
+ * A view of `bytes` fresh bytes from the current slab, or a new slab when it is full. A slab is
+ * never reused (only dropped, once no view of it is alive), so a view shares nothing with
+ * another request: no release, no ownership to get wrong. The bytes are zero, never written
+ * before.
+ */
+function carve(bytes: number): Uint8Array {
+  if (!slab || slabUsed + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const view = new Uint8Array(slab, slabUsed, bytes)
+  slabUsed += (bytes + 7) & ~7
+  return view
+}
+
 /** Free buffers by size class (a power of two), shared by every receiver in the process. */
 const free = new Map<number, ArrayBuffer[]>()
 
@@ -66,6 +91,7 @@ export class Buffers {
 
   /** A view of `bytes` bytes, pooled when the size is in the pooled range; contents undefined. */
   take(bytes: number): Uint8Array {
+    if (bytes <= SLAB_UP_TO_BYTES) return carve(bytes)
     if (this.#released || bytes < POOL_FROM_BYTES || bytes > POOL_UP_TO_BYTES) {
       return new Uint8Array(bytes)
     }

@@ -63,16 +63,18 @@ function tooManyFields(max: number): WebhookError {
 }
 
 function fromFields(fields: FormField[], field: string | undefined): Batch | undefined {
-  const names: string[] = []
-  const seen = new Set<string>()
-  for (const { name } of fields) {
-    if (seen.has(name)) {
-      throw malformed(
-        `the form field "${name}" appears more than once, so the request is ambiguous`,
-      )
+  const names = fields.map((f) => f.name)
+  // SendClean sends one field: only a form of several can repeat one.
+  if (names.length > 1) {
+    const seen = new Set<string>()
+    for (const name of names) {
+      if (seen.has(name)) {
+        throw malformed(
+          `the form field "${name}" appears more than once, so the request is ambiguous`,
+        )
+      }
+      seen.add(name)
     }
-    seen.add(name)
-    names.push(name)
   }
   const key = eventsKey(names, field)
   const value = fields.find((f) => f.name === key)?.value
@@ -92,15 +94,22 @@ function fromFields(fields: FormField[], field: string | undefined): Batch | und
 
 /** `[]` with any surrounding whitespace, found by a scan: no parse, no allocation. */
 function isEmptyJsonArray(body: Uint8Array | string): boolean {
-  const at =
-    typeof body === 'string' ? (i: number) => body.charCodeAt(i) : (i: number) => body[i] as number
-  let i = 0
-  const next = (code: number) => {
-    while (i < body.length && isJsonSpace(at(i))) i++
-    if (code === -1) return i === body.length
-    return at(i++) === code
-  }
-  return next(0x5b) && next(0x5d) && next(-1)
+  let i = skipJsonSpace(body, 0)
+  if (codeAt(body, i) !== 0x5b) return false
+  i = skipJsonSpace(body, i + 1)
+  if (codeAt(body, i) !== 0x5d) return false
+  return skipJsonSpace(body, i + 1) === body.length
+}
+
+/** The byte or UTF-16 unit at `i` (`NaN` or `undefined` past the end: equal to nothing). */
+function codeAt(body: Uint8Array | string, i: number): number {
+  return typeof body === 'string' ? body.charCodeAt(i) : (body[i] as number)
+}
+
+function skipJsonSpace(body: Uint8Array | string, from: number): number {
+  let i = from
+  while (i < body.length && isJsonSpace(codeAt(body, i))) i++
+  return i
 }
 
 /**

@@ -12,12 +12,13 @@ export type { Report }
 /**
  * Where a verified batch goes: validated, then resolves once every event is handled (in
  * process) or safely taken (queue mode); a rejection means the batch is not acknowledged.
+ * Returns nothing when it was all done synchronously (synchronous handlers, no store).
  */
 export type Deliver<C> = (
   raw: unknown[],
   context: C,
   observation: Observation | undefined,
-) => Promise<void>
+) => void | Promise<void>
 
 /**
  * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses

@@ -208,8 +208,8 @@ function readNodeStream(
 
 const malformed = (message: string) => new WebhookError('MALFORMED_PAYLOAD', message)
 
-function isNodeReadable(body: object): body is NodeReadable {
-  return typeof (body as Partial<NodeReadable>).on === 'function'
+function isWebStream(body: object): body is ReadableStream<Uint8Array> {
+  return typeof (body as Partial<ReadableStream>).getReader === 'function'
 }
 
 /** The body as bytes (or the parsed value), never more than `limit` bytes nor slower than `timeoutMs`. */
@@ -228,7 +228,8 @@ export function readBody(
   else if (body instanceof Uint8Array) bytes = body
   else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body)
   // Not an `async` function: the stream's own promise is returned, not wrapped in another.
-  else if (isNodeReadable(body)) return readNodeStream(body, limit, timeoutMs, expected, buffers)
-  else return readWebStream(body, limit, timeoutMs, expected, buffers)
+  // A Web stream is told first: its `getReader` is found at once, a missing `on` is not.
+  else if (isWebStream(body)) return readWebStream(body, limit, timeoutMs, expected, buffers)
+  else return readNodeStream(body, limit, timeoutMs, expected, buffers)
   return bytes.length > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(bytes)
 }

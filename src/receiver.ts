@@ -52,9 +52,19 @@ export class Receiver<C = unknown> {
   }
 
   /** Answer one request. Never throws: every failure becomes a status (README, "What it answers"). */
-  async handle(request: WebhookRequest<C>): Promise<WebhookResponse> {
-    const observation = this.#telemetry?.begin(request.adapter)
-    if (!observation) return this.#answer(request, undefined)
+  handle(request: WebhookRequest<C>): Promise<WebhookResponse> {
+    // Not `async`: an unobserved request's answer is #answer's own promise, not one wrapped in
+    // another (OpenTelemetry's API without an SDK records nothing, so it observes nothing).
+    let observation: Observation | undefined
+    try {
+      observation = this.#telemetry?.begin(request.adapter)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return observation ? this.#observed(request, observation) : this.#answer(request, undefined)
+  }
+
+  async #observed(request: WebhookRequest<C>, observation: Observation): Promise<WebhookResponse> {
     const response = await observation.run(() => this.#answer(request, observation))
     observation.end(response.status, observation.outcome, observation.events, observation.bytes)
     return response
@@ -161,7 +171,8 @@ export class Receiver<C = unknown> {
     }
     this.#lastVerified = Date.now()
     if (observation) observation.events = raw.length
-    await this.#deliver(raw, request.context, observation)
+    const delivered = this.#deliver(raw, request.context, observation)
+    if (delivered) await delivered
     return accepted()
   }
 }

@@ -175,16 +175,36 @@ async function observed(
   observation.eventEnd(watch, result === 'skipped' ? 'skipped' : settledOutcome(event), true)
 }
 
-async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void> {
+/**
+ * Run the batch's events in order. With no store and no telemetry, synchronous handlers stay
+ * synchronous: no promise, no microtask, until a handler returns a promise.
+ */
+function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): void | Promise<void> {
+  if (batch.config.store || batch.observation) return runFrom(batch, events, 0)
+  for (let i = 0; i < events.length; i++) {
+    batch.index = i
+    const outcome = runEvent(batch, events[i] as WebhookEvent, i)
+    if (typeof outcome !== 'string') return runFrom(batch, events, i + 1, outcome)
+  }
+}
+
+/** {@link run} from event `from` on, once something is awaited (`pending`: the event before it). */
+async function runFrom<C>(
+  batch: BatchRun<C>,
+  events: WebhookEvent[],
+  from: number,
+  pending?: Promise<unknown>,
+): Promise<void> {
   const { config, observation } = batch
   const { store } = config
+  if (pending) await pending
   // Every store call is awaited: the batch's time bound must apply from the start.
   if (store) batch.waiting = true
   // Done markers are written while the next event runs (one round trip per event instead of
   // two); the batch is acknowledged only once every one of them is stored.
   const completions: Promise<void>[] = []
   const attempt = store ? attemptToken() : ''
-  for (let i = 0; i < events.length; i++) {
+  for (let i = from; i < events.length; i++) {
     // After a timeout the batch has been answered 503: start nothing more.
     if (batch.timedOut) break
     batch.index = i
@@ -195,7 +215,6 @@ async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void>
         claimAndRun(batch, event, i, attempt, completions),
       )
     } else if (!store) {
-      // Synchronous handlers stay synchronous: no closure, no microtask.
       const outcome = runEvent(batch, event, i)
       if (typeof outcome !== 'string') await outcome
     } else {
@@ -215,7 +234,7 @@ export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, re
     events: WebhookEvent[],
     context: C,
     observation: Observation | undefined,
-  ): Promise<void> => {
+  ): void | Promise<void> => {
     const batch: BatchRun<C> = {
       config,
       handlers,
@@ -229,7 +248,7 @@ export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, re
     }
     const running = run(batch, events)
     // Finished without waiting on anything (sync handlers, no store): nothing to time out.
-    if (!batch.waiting) return running
+    if (!running || !batch.waiting) return running
     return within(running, config.handlerTimeoutMs, () => {
       batch.timedOut = true
       const i = batch.index

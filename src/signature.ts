@@ -24,18 +24,24 @@ export function jsonSignedParts(url: string, body: Uint8Array): SignedPart[] {
 
 /**
  * True when `signature` equals base64(HMAC-SHA1(key, parts)) for one of `keys`.
- * Each comparison is constant-time.
+ * Each comparison is constant-time. Synchronous where the HMAC is (`node:crypto`), so a request
+ * pays no promise for its check; a promise where it is not (Web Crypto).
  */
-export async function matchesAnyKey(
+export function matchesAnyKey(
   keys: readonly string[],
   parts: readonly SignedPart[],
   signature: string,
-): Promise<boolean> {
+): boolean | Promise<boolean> {
+  const digests = keys.map((key) => hmacSha1Base64(key, parts))
+  return digests.every((digest) => typeof digest === 'string')
+    ? anyEqual(digests, signature)
+    : Promise.all(digests).then((all) => anyEqual(all, signature))
+}
+
+function anyEqual(digests: readonly string[], signature: string): boolean {
   let matched = false
-  for (const key of keys) {
-    // No early exit: every key costs the same, so timing says nothing about which one matched.
-    if (timingSafeEqualString(await hmacSha1Base64(key, parts), signature)) matched = true
-  }
+  // No early exit: every key costs the same, so timing says nothing about which one matched.
+  for (const digest of digests) if (timingSafeEqualString(digest, signature)) matched = true
   return matched
 }
 

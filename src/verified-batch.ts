@@ -54,12 +54,13 @@ export async function verifiedBatch<C>(
     if (!batch) return undefined
 
     // Verify before parsing the events.
-    await step(
+    const verified = step(
       observation,
       'sendclean.verify',
       () => verifyRequest(config, request, batch),
       'verifyDuration',
     )
+    if (verified) await verified
     raw = batch.events()
   } finally {
     buffers.release()

@@ -20,32 +20,53 @@ async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> 
  * Resolve the keys and the signed URL, and check the signature against every key.
  * Throws a {@link WebhookError} that says what to fix: no key, no header, or a mismatch
  * naming the URL that was signed (and the URL that would have matched, when one does).
+ * Synchronous when there is nothing to wait for (keys and URL given as values, `node:crypto`):
+ * the usual request pays no promise for its check.
  */
-export async function verifyRequest<C>(
+export function verifyRequest<C>(
   config: Config<C>,
   request: WebhookRequest<C>,
   batch: Batch,
-): Promise<void> {
-  const { signed } = batch
+): void | Promise<void> {
   const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
   const source = config.keys
   const option = config.url
-  // What the resolvers are given; made only when there is one.
-  const info: RequestInfo<C> | undefined =
-    typeof source === 'function' || typeof option === 'function'
-      ? { url: seen, headers: request.headers, context: request.context }
-      : undefined
+  if (typeof source !== 'function' && typeof option !== 'function') {
+    const keys = config.keyList ?? normalizeKeys(source)
+    return check(request, batch, keys, option ?? seen, signatureFor(config, request, keys))
+  }
+  return resolveAndCheck(config, request, batch, seen)
+}
+
+/** {@link verifyRequest} with a resolver for the keys or the URL. */
+async function resolveAndCheck<C>(
+  config: Config<C>,
+  request: WebhookRequest<C>,
+  batch: Batch,
+  seen: string,
+): Promise<void> {
+  const source = config.keys
+  const option = config.url
+  const info: RequestInfo<C> = { url: seen, headers: request.headers, context: request.context }
   const keys =
     config.keyList ??
-    normalizeKeys(
-      typeof source === 'function'
-        ? await resolve('keys', () => source(info as RequestInfo<C>))
-        : source,
-    )
+    normalizeKeys(typeof source === 'function' ? await resolve('keys', () => source(info)) : source)
+  const signature = signatureFor(config, request, keys)
+  const url =
+    typeof option === 'function' ? await resolve('url', () => option(info)) : (option ?? seen)
+  return check(request, batch, keys, url, signature)
+}
+
+/** The request's signature, once there is a key to check it with; else what is missing. */
+function signatureFor<C>(
+  config: Config<C>,
+  request: WebhookRequest<C>,
+  keys: readonly string[],
+): string {
   if (keys.length === 0) {
     throw new WebhookError(
       'NO_KEY',
-      typeof source === 'function'
+      typeof config.keys === 'function'
         ? 'the `keys` resolver returned no key for this request, so its events cannot be verified and are refused (the handshake is still answered); check what it reads (on @hono/node-server, c.env is not process.env: use env(c) from hono/adapter)'
         : 'no webhook key is configured, so events cannot be verified and are refused (the handshake is still answered); set `keys` to the key SendClean shows for this webhook',
     )
@@ -54,18 +75,38 @@ export async function verifyRequest<C>(
   if (!signature) {
     throw new WebhookError('MISSING_SIGNATURE', `the ${config.header} header is missing`)
   }
-  const url =
-    typeof option === 'function'
-      ? await resolve('url', () => option(info as RequestInfo<C>))
-      : (option ?? seen)
-  if (await matchesAnyKey(keys, signed(url), signature)) return
+  return signature
+}
 
-  // Failure path only, and only for small bodies (an anonymous body may be large): find out
-  // whether the key is right and the URL is not. Bounded: a few candidates over ≤ 64 KiB.
+/** The check itself, once the keys, the URL and the signature are known. */
+function check<C>(
+  request: WebhookRequest<C>,
+  batch: Batch,
+  keys: readonly string[],
+  url: string,
+  signature: string,
+): void | Promise<void> {
+  const matched = matchesAnyKey(keys, batch.signed(url), signature)
+  if (matched === true) return
+  if (matched === false) return mismatch(request, batch, keys, url, signature)
+  return matched.then((ok) => (ok ? undefined : mismatch(request, batch, keys, url, signature)))
+}
+
+/**
+ * No key matched. Only for small bodies (an anonymous body may be large): find out whether the
+ * key is right and the URL is not. Bounded: a few candidates over ≤ 64 KiB.
+ */
+async function mismatch<C>(
+  request: WebhookRequest<C>,
+  batch: Batch,
+  keys: readonly string[],
+  url: string,
+  signature: string,
+): Promise<never> {
   const diagnose = batch.bytes <= DIAGNOSE_MAX_BYTES
   const candidates = diagnose ? alternativeUrls(url, request.url, request.headers) : []
   for (const candidate of candidates) {
-    if (await matchesAnyKey(keys, signed(candidate), signature)) {
+    if (await matchesAnyKey(keys, batch.signed(candidate), signature)) {
       throw new WebhookError(
         'URL_MISMATCH',
         `the signature was made for ${candidate}, but ${url} was used to check it; set \`url\` to the URL registered with SendClean`,

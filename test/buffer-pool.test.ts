@@ -7,6 +7,7 @@ import {
   POOL_FROM_BYTES,
   POOL_UP_TO_BYTES,
   pooledBytes,
+  SLAB_UP_TO_BYTES,
 } from '../src/buffer-pool.js'
 import { createReceiver, type WebhookEvent } from '../src/index.js'
 import { readBody } from '../src/read-body.js'
@@ -31,6 +32,22 @@ describe('Buffers', () => {
     expect(large.buffer.byteLength).toBe(POOL_UP_TO_BYTES + 1)
     buffers.release()
     expect(pooledBytes()).toBe(before)
+  })
+
+  it('carves small buffers from a shared slab, never the same bytes twice, even after a release', () => {
+    const first = new Buffers()
+    const a = first.take(300)
+    const b = first.take(SLAB_UP_TO_BYTES)
+    first.release()
+    const c = new Buffers().take(300)
+    expect([a.length, b.length, c.length]).toEqual([300, SLAB_UP_TO_BYTES, 300])
+    // One slab (the first in this file), larger than any view of it; nothing pooled for it.
+    expect(new Set([a.buffer, b.buffer, c.buffer]).size).toBe(1)
+    expect(a.buffer.byteLength).toBeGreaterThan(2 * SLAB_UP_TO_BYTES)
+    expect(pooledBytes()).toBe(0)
+    // Disjoint windows in the order taken: c, taken after a was released, does not reuse a's.
+    expect(b.byteOffset).toBeGreaterThanOrEqual(a.byteOffset + a.length)
+    expect(c.byteOffset).toBeGreaterThanOrEqual(b.byteOffset + b.length)
   })
 
   it('hands a released buffer to the next request of its size class, as long as asked', () => {

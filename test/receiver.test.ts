@@ -186,6 +186,47 @@ describe('dispatch', () => {
     expect(done).toBe(7)
   })
 
+  it('runs synchronous and asynchronous handlers in batch order, each event once', async () => {
+    const calls: string[] = []
+    const slow = (index: number) =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          calls.push(`${index} done`)
+          resolve()
+        }, 5),
+      )
+    let index = 0
+    const receiver = createReceiver<string>({
+      ...base,
+      // The third event waits; the others are synchronous, before and after it.
+      on: {
+        '*': () => {
+          const at = index++
+          calls.push(`${at}`)
+          return at === 2 ? slow(at) : undefined
+        },
+      },
+    })
+    expect((await receiver.handle(signed())).status).toBe(200)
+    expect(calls).toEqual(['0', '1', '2', '2 done', '3', '4', '5', '6'])
+  })
+
+  it('a synchronous handler failing after an asynchronous one fails the batch', async () => {
+    const errors: WebhookError[] = []
+    const receiver = createReceiver<string>({
+      ...base,
+      on: {
+        send: () => new Promise<void>((resolve) => setTimeout(resolve, 5)),
+        click: () => {
+          throw new Error('boom')
+        },
+      },
+      onError: (e) => void errors.push(e),
+    })
+    expect((await receiver.handle(signed())).status).toBe(500)
+    expect(errors.map((e) => [e.code, e.index])).toEqual([['HANDLER_FAILED', 4]])
+  })
+
   it('reports a handler failure with the event and its cause', async () => {
     const errors: WebhookError[] = []
     const cause = new Error('boom')
@@ -253,6 +294,29 @@ describe('without node:crypto (Workers, browsers)', () => {
     expect((await receiver.handle(signed())).status).toBe(200)
     expect((await receiver.handle(signed({ key: 'wrong' }))).status).toBe(401)
     expect(sign).toHaveBeenCalled()
+  })
+
+  it('checks every key, and tells a URL mismatch, with Web Crypto too', async () => {
+    vi.stubGlobal('process', { ...process, getBuiltinModule: undefined })
+    vi.resetModules()
+    const core = await import('../src/index.js')
+    const errors: string[] = []
+    const receiver = core.createReceiver<string>({
+      ...base,
+      keys: ['old-key', KEY],
+      onError: (e) => void errors.push(e.code),
+    })
+    const statuses = []
+    for (const options of [
+      {},
+      { key: 'old-key' },
+      { key: 'wrong' },
+      { url: `${URL_REGISTERED}/` },
+    ]) {
+      statuses.push((await receiver.handle(signed(options))).status)
+    }
+    expect(statuses).toEqual([200, 200, 401, 401])
+    expect(errors).toEqual(['SIGNATURE_MISMATCH', 'URL_MISMATCH'])
   })
 })
 
