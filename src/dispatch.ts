@@ -12,13 +12,12 @@ export type { Report }
 /**
  * Where a verified batch goes: validated, then resolves once every event is handled (in
  * process) or safely taken (queue mode); a rejection means the batch is not acknowledged.
- * Returns nothing when it was all done synchronously (synchronous handlers, no store).
  */
 export type Deliver<C> = (
   raw: unknown[],
   context: C,
   observation: Observation | undefined,
-) => void | Promise<void>
+) => Promise<void>
 
 /**
  * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses

@@ -171,8 +171,7 @@ export class Receiver<C = unknown> {
     }
     this.#lastVerified = Date.now()
     if (observation) observation.events = raw.length
-    const delivered = this.#deliver(raw, request.context, observation)
-    if (delivered) await delivered
+    await this.#deliver(raw, request.context, observation)
     return accepted()
   }
 }

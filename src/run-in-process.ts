@@ -176,35 +176,22 @@ async function observed(
 }
 
 /**
- * Run the batch's events in order. With no store and no telemetry, synchronous handlers stay
- * synchronous: no promise, no microtask, until a handler returns a promise.
+ * Run the batch's events in order. Kept `async` even for synchronous handlers: a version that
+ * returned nothing when nothing was awaited (2d5a1c0) saved a promise per request but, at
+ * N = 1000 in process, took 32–40 page faults per batch instead of 20 (glibc's calloc zeroing
+ * fresh pages), and the core went from 1.35× to 1.6–1.7× Octokit (bench/RESULTS.md, issue 14,
+ * thirteenth pass).
  */
-function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): void | Promise<void> {
-  if (batch.config.store || batch.observation) return runFrom(batch, events, 0)
-  for (let i = 0; i < events.length; i++) {
-    batch.index = i
-    const outcome = runEvent(batch, events[i] as WebhookEvent, i)
-    if (typeof outcome !== 'string') return runFrom(batch, events, i + 1, outcome)
-  }
-}
-
-/** {@link run} from event `from` on, once something is awaited (`pending`: the event before it). */
-async function runFrom<C>(
-  batch: BatchRun<C>,
-  events: WebhookEvent[],
-  from: number,
-  pending?: Promise<unknown>,
-): Promise<void> {
+async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void> {
   const { config, observation } = batch
   const { store } = config
-  if (pending) await pending
   // Every store call is awaited: the batch's time bound must apply from the start.
   if (store) batch.waiting = true
   // Done markers are written while the next event runs (one round trip per event instead of
   // two); the batch is acknowledged only once every one of them is stored.
   const completions: Promise<void>[] = []
   const attempt = store ? attemptToken() : ''
-  for (let i = from; i < events.length; i++) {
+  for (let i = 0; i < events.length; i++) {
     // After a timeout the batch has been answered 503: start nothing more.
     if (batch.timedOut) break
     batch.index = i
@@ -215,6 +202,7 @@ async function runFrom<C>(
         claimAndRun(batch, event, i, attempt, completions),
       )
     } else if (!store) {
+      // Synchronous handlers stay synchronous: no closure, no microtask.
       const outcome = runEvent(batch, event, i)
       if (typeof outcome !== 'string') await outcome
     } else {
@@ -234,7 +222,7 @@ export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, re
     events: WebhookEvent[],
     context: C,
     observation: Observation | undefined,
-  ): void | Promise<void> => {
+  ): Promise<void> => {
     const batch: BatchRun<C> = {
       config,
       handlers,
@@ -248,7 +236,7 @@ export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, re
     }
     const running = run(batch, events)
     // Finished without waiting on anything (sync handlers, no store): nothing to time out.
-    if (!running || !batch.waiting) return running
+    if (!batch.waiting) return running
     return within(running, config.handlerTimeoutMs, () => {
       batch.timedOut = true
       const i = batch.index
