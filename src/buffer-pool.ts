@@ -19,14 +19,17 @@
  *   never written (so never made resident) and dies at once. Where the threshold was set by
  *   hand (`MALLOC_TRIM_THRESHOLD_`), glibc keeps that setting; other allocators ignore it.
  *
- * Ownership: one {@link Buffers} per request. Everything taken through it is returned by
- * {@link Buffers.release}, after which no view of them may be read or written; the caller
+ * Ownership: one {@link Buffers} per request. Every pooled buffer taken through it is returned
+ * by {@link Buffers.release}, after which no view of it may be read or written; the caller
  * (src/verified-batch.ts) releases only after the events were parsed into their own values.
  * The pool never hands out bytes it did not write: a view is as long as asked, and the code
  * that takes one writes it before reading it.
  */
 
-/** Smaller buffers come from the allocator's own free lists and cost no faults: not pooled. */
+/**
+ * Smaller buffers are not pooled: they come from the allocator's own free lists and cost no
+ * faults (and up to {@link SLAB_UP_TO_BYTES}, from a slab instead: see {@link carve}).
+ */
 export const POOL_FROM_BYTES = 16 * 1024
 /**
  * Larger buffers are not pooled (a 1000-event batch, about 480 KB, is not): a pool would keep
@@ -89,7 +92,10 @@ export class Buffers {
   #taken: ArrayBuffer[] | undefined
   #released = false
 
-  /** A view of `bytes` bytes, pooled when the size is in the pooled range; contents undefined. */
+  /**
+   * A view of `bytes` bytes: cut from a slab when small, pooled when the size is in the pooled
+   * range, else fresh; contents undefined.
+   */
   take(bytes: number): Uint8Array {
     if (bytes <= SLAB_UP_TO_BYTES) return carve(bytes)
     if (this.#released || bytes < POOL_FROM_BYTES || bytes > POOL_UP_TO_BYTES) {
