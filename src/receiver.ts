@@ -91,12 +91,35 @@ export class Receiver<C = unknown> {
     }
   }
 
+  /**
+   * The request's answer. One async frame: what was `#handle` is inline, so a request awaits
+   * its body, its verification and its delivery here and nowhere else in the receiver.
+   */
   async #answer(
     request: WebhookRequest<C>,
     observation: Observation | undefined,
   ): Promise<WebhookResponse> {
     try {
-      return await this.#handle(request, observation)
+      const method = request.method.toUpperCase()
+      if (method === 'GET' || method === 'HEAD') {
+        if (observation) observation.outcome = 'HANDSHAKE'
+        return handshake(method === 'HEAD')
+      }
+      if (method !== 'POST') {
+        throw new WebhookError(
+          'METHOD_NOT_ALLOWED',
+          `method ${method} is not allowed; SendClean sends GET, HEAD and POST`,
+        )
+      }
+      const raw = await verifiedBatch(this.#config, request, observation)
+      if (!raw) {
+        if (observation) observation.outcome = 'HANDSHAKE'
+        return handshake()
+      }
+      this.#lastVerified = Date.now()
+      if (observation) observation.events = raw.length
+      await this.#deliver(raw, request.context, observation)
+      return accepted()
     } catch (caught) {
       const error =
         caught instanceof WebhookError
@@ -146,33 +169,6 @@ export class Receiver<C = unknown> {
       else console.error(error.message, error.cause)
     }
     return undefined
-  }
-
-  async #handle(
-    request: WebhookRequest<C>,
-    observation: Observation | undefined,
-  ): Promise<WebhookResponse> {
-    const config = this.#config
-    const method = request.method.toUpperCase()
-    if (method === 'GET' || method === 'HEAD') {
-      if (observation) observation.outcome = 'HANDSHAKE'
-      return handshake(method === 'HEAD')
-    }
-    if (method !== 'POST') {
-      throw new WebhookError(
-        'METHOD_NOT_ALLOWED',
-        `method ${method} is not allowed; SendClean sends GET, HEAD and POST`,
-      )
-    }
-    const raw = await verifiedBatch(config, request, observation)
-    if (!raw) {
-      if (observation) observation.outcome = 'HANDSHAKE'
-      return handshake()
-    }
-    this.#lastVerified = Date.now()
-    if (observation) observation.events = raw.length
-    await this.#deliver(raw, request.context, observation)
-    return accepted()
   }
 }
 
