@@ -8,20 +8,18 @@
 // it has used so far (user + system, µs, every thread: GC helpers included), its full GCs and
 // its minor page faults. $BENCH_DIST, when
 // set, is another build's dist/ folder to take the adapters from.
-import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { PerformanceObserver, constants as perf } from 'node:perf_hooks'
-import { parse as parseQuery } from 'node:querystring'
 import { createAdaptorServer } from '@hono/node-server'
 import { bodyParser } from '@koa/bodyparser'
 import express from 'express'
-import { Hono } from 'hono'
 import Koa from 'koa'
-import { EVENT_NAMES, HANDSHAKE_BODY } from 'sendclean-webhooks'
+import { HANDSHAKE_BODY } from 'sendclean-webhooks'
 import { bullmqSink, createQueue } from 'sendclean-webhooks/queue'
+import { benchOptions, honoApp, PATH } from './hono-apps.js'
 import { KEY, URL_SIGNED } from './payloads.js'
-import { classic } from './peers.js'
+import { handwrittenVerify } from './peers.js'
 
 // $BENCH_DIST: take the adapters from another build (bench/revisions.ts compares two revisions).
 const dist = process.env.BENCH_DIST
@@ -35,30 +33,14 @@ const { createHonoHandler } = await load('hono', () => import('sendclean-webhook
 const { createKoaMiddleware } = await load('koa', () => import('sendclean-webhooks/koa'))
 const { createNodeHandler } = await load('node', () => import('sendclean-webhooks/node'))
 
-const PATH = '/webhooks/sendclean'
 const noop = (_event?: unknown) => {}
-const options = {
-  keys: KEY,
-  url: URL_SIGNED,
-  on: Object.fromEntries(EVENT_NAMES.map((n) => [n, noop])),
-}
+const options = benchOptions
 
 // `handwritten-zod`: the hand-written server, and the textbook zod union validating the events
 // after JSON.parse, so it does the package's work (the hand-written server validates nothing).
 const validates = process.argv[3] === 'handwritten-zod'
-
-/** What a careful user writes by hand: SPEC §3 over the parsed fields, then JSON.parse. */
-function verifyAndParse(fields: Record<string, unknown>, signature: string | undefined): boolean {
-  const hmac = createHmac('sha1', KEY).update(URL_SIGNED)
-  for (const name of Object.keys(fields).sort()) hmac.update(name + String(fields[name]))
-  const expected = Buffer.from(hmac.digest('base64'))
-  const given = Buffer.from(signature ?? '')
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false
-  const parsed: unknown[] = JSON.parse(String(fields.SendCleantes_events ?? '[]'))
-  const events = validates ? classic.parse(parsed) : parsed
-  for (const event of events) noop(event)
-  return true
-}
+const verifyAndParse = (fields: Record<string, unknown>, signature: string | undefined) =>
+  handwrittenVerify(fields, signature, validates, noop)
 
 /** The body into one buffer, the cheapest way Node offers: what every receiver must pay. */
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -130,21 +112,7 @@ function build(framework: string, variant: string): Server {
     return createServer(app.callback())
   }
   if (framework === 'hono' || framework === 'hono-web') {
-    const app = new Hono()
-    if (variant === 'package') app.all(PATH, createHonoHandler(options))
-    else if (handwritten) {
-      app.post(PATH, async (c) => {
-        // c.req.text() + querystring: faster than c.req.parseBody().
-        const fields = parseQuery(await c.req.text()) as Record<string, unknown>
-        const ok = verifyAndParse(fields, c.req.header('x-sendcleantes-signature'))
-        return c.text(ok ? HANDSHAKE_BODY : 'bad signature', ok ? 200 : 401)
-      })
-    } else if (variant === 'read') {
-      app.post(PATH, async (c) => {
-        await c.req.arrayBuffer()
-        return c.text(HANDSHAKE_BODY)
-      })
-    } else app.post(PATH, (c) => c.text(HANDSHAKE_BODY))
+    const app = honoApp(variant, createHonoHandler)
     // hono-web: the app gets only the Web Request (no node-server env), as on Bun, Deno, Workers.
     const fetch = framework === 'hono-web' ? (request: Request) => app.fetch(request) : app.fetch
     return createAdaptorServer({ fetch }) as Server

@@ -25,6 +25,29 @@ export function floor(p: Payload): () => unknown {
   }
 }
 
+/**
+ * What a careful user writes by hand in a server, after the framework parsed the form into
+ * `fields`: SPEC §3 over the fields, compared in constant time, then JSON.parse of the events,
+ * validated with the textbook zod union when `validate` (then it does the package's work).
+ * Every event is passed to `handle`. False when the signature is wrong.
+ */
+export function handwrittenVerify(
+  fields: Record<string, unknown>,
+  signature: string | undefined,
+  validate: boolean,
+  handle: (event: unknown) => void,
+): boolean {
+  const hmac = createHmac('sha1', KEY).update(URL_SIGNED)
+  for (const name of Object.keys(fields).sort()) hmac.update(name + String(fields[name]))
+  const expected = Buffer.from(hmac.digest('base64'))
+  const given = Buffer.from(signature ?? '')
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false
+  const parsed: unknown[] = JSON.parse(String(fields[DEFAULT_EVENTS_FIELD] ?? '[]'))
+  const events = validate ? classic.parse(parsed) : parsed
+  for (const event of events) handle(event)
+  return true
+}
+
 /** The textbook zod schema for the same events: one discriminated union, objects that strip. */
 export const classic = z.array(
   z.discriminatedUnion(
