@@ -1,8 +1,9 @@
 // Per-step costs of the core against their own floors, and @octokit/webhooks's two steps, in one
-// process, for N = 100 and 1000 events. Every input is built before timing starts; the steps are
+// process, for batches of N events. Every input is built before timing starts; the steps are
 // timed in interleaved rounds (each round runs every step once, in turn) and the median round
-// is reported. `npm run bench:steps [-- --smoke]` prints a Markdown table; `--json` prints the
-// rows for `npm run bench`, which checks the issue-14 targets and their limits on them.
+// is reported. `npm run bench:steps [-- --smoke] [--sizes 1,100]` prints a Markdown table for
+// the sizes given (100 and 1000 by default); `--json` prints the rows for `npm run bench`, which
+// checks the issue-14 targets and their limits on them.
 //
 // The source is imported (not the build) so that each step is the core's own function.
 import { createHmac } from 'node:crypto'
@@ -19,7 +20,9 @@ import { KEY, payload, URL_SIGNED } from './payloads.js'
 import { classic, floor, octokitPeer } from './peers.js'
 
 const smoke = process.argv.includes('--smoke')
-const SIZES = smoke ? [10] : [100, 1000]
+const sizesAt = process.argv.indexOf('--sizes')
+const given = sizesAt > 0 ? (process.argv[sizesAt + 1] ?? '').split(',').map(Number) : undefined
+const SIZES = given ?? (smoke ? [10] : [100, 1000])
 const ROUNDS = smoke ? 3 : 15
 
 const utf8 = new TextDecoder()
