@@ -17,7 +17,7 @@ import express from 'express'
 import Koa from 'koa'
 import { HANDSHAKE_BODY } from 'sendclean-webhooks'
 import { bullmqSink, createQueue } from 'sendclean-webhooks/queue'
-import { benchOptions, honoApp, PATH } from './hono-apps.js'
+import { honoApp, benchOptions as options, PATH } from './hono-apps.js'
 import { KEY, URL_SIGNED } from './payloads.js'
 import { handwrittenVerify } from './peers.js'
 
@@ -34,7 +34,6 @@ const { createKoaMiddleware } = await load('koa', () => import('sendclean-webhoo
 const { createNodeHandler } = await load('node', () => import('sendclean-webhooks/node'))
 
 const noop = (_event?: unknown) => {}
-const options = benchOptions
 
 // `handwritten-zod`: the hand-written server, and the textbook zod union validating the events
 // after JSON.parse, so it does the package's work (the hand-written server validates nothing).

@@ -135,6 +135,21 @@ export function specMatrix(mount: Mount) {
       expect(handled).toHaveLength(0)
     })
 
+    it('a POST whose events field is blank is a handshake, whatever its signature', async () => {
+      const { agent, handled } = setup(mount)
+      for (const blank of ['', ' \n\t ']) {
+        const { body } = formDelivery(blank, { key: 'placeholder' })
+        const res = await agent
+          .post(PATH)
+          .type(FORM)
+          .set(SIGNATURE_HEADER, 'placeholder')
+          .send(body)
+        expect(res.status).toBe(200)
+        expect(res.text).toBe(HANDSHAKE_BODY)
+      }
+      expect(handled).toHaveLength(0)
+    })
+
     it('a verified seed batch reaches the handlers in order and is acknowledged', async () => {
       const { body, signature } = formDelivery()
       const { agent, handled } = setup(mount)
