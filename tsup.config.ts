@@ -12,13 +12,16 @@ export default defineConfig([
       fetch: 'adapters/fetch.ts',
       emulator: 'emulator/index.ts',
       queue: 'queue/index.ts',
+      // The platform layer, picked by the `#platform` import's export conditions (package.json).
+      'platform-node': 'src/platform/node.ts',
+      'platform-web': 'src/platform/web.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
     // One shared core chunk, so `instanceof WebhookError` holds across subpaths.
     splitting: true,
     target: 'node20',
-    external: ['express', 'koa', 'hono', 'zod', 'bullmq'],
+    external: ['express', 'koa', 'hono', 'zod', 'bullmq', '#platform'],
     // The emulator finds its console files from import.meta.url, which the CJS build shims.
     shims: true,
     // The emulator's web console is served from files next to the bundle (dist/console/).
@@ -29,6 +32,6 @@ export default defineConfig([
     entry: { cli: 'bin/cli.ts' },
     format: ['esm'],
     target: 'node20',
-    external: ['zod'],
+    external: ['zod', '#platform'],
   },
 ])

@@ -1,6 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // Tests run on Node: the package's `#platform` import resolves to the Node platform file.
+  resolve: {
+    alias: { '#platform': fileURLToPath(new URL('src/platform/node.ts', import.meta.url)) },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // The runtime matrix has its own command and config (npm run test:runtimes).

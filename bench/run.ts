@@ -28,7 +28,7 @@ interface CoreRow {
 
 async function core(webCrypto: boolean): Promise<CoreRow[]> {
   const args = [
-    ...(webCrypto ? ['--import', './bench/no-node-crypto.mjs'] : []),
+    ...(webCrypto ? ['--conditions=browser'] : []),
     '--import',
     'tsx',
     'bench/core.ts',
@@ -268,7 +268,7 @@ lines.push(
 lines.push('')
 lines.push(
   perRequest(
-    'Minor page faults per request over all measured slices (memory the C allocator gave back to the system and took again; src/buffer-pool.ts)',
+    'Minor page faults per request over all measured slices (memory the C allocator gave back to the system and took again)',
     'pageFaults',
     1,
     1,

@@ -22,6 +22,9 @@ export async function bundleForWorkerd(entry: string, workingDir = root): Promis
     platform: 'neutral',
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
+    // As in a user's project: the package resolves through its own package.json (its `#platform`
+    // import by the conditions above), never through this repository's tsconfig paths.
+    tsconfigRaw: '{}',
     write: false,
   })
   return bundle.outputFiles[0]?.text ?? ''

@@ -1,11 +1,8 @@
-import type { Buffers } from './buffer-pool.js'
 import { DEFAULT_EVENTS_FIELD } from './constants.js'
 import { WebhookError } from './errors.js'
 import { decodeForm, type FormField } from './form.js'
-import type { SignedPart } from './hmac.js'
-import { isJsonSpace, parseJsonBytes } from './json-pieces.js'
 import { ParsedBody } from './read-body.js'
-import { formSignedParts, jsonSignedParts } from './signature.js'
+import { formSignedParts, jsonSignedParts, type SignedPart } from './signature.js'
 
 /** A batch that passed decoding: what is signed (given the URL), and the events, parsed on demand. */
 export interface Batch {
@@ -16,6 +13,7 @@ export interface Batch {
 }
 
 const encoder = new TextEncoder()
+const utf8 = new TextDecoder()
 const FORM_TYPE = 'application/x-www-form-urlencoded'
 const NO_PARAMS: readonly string[] = []
 
@@ -25,7 +23,7 @@ export function malformed(message: string): WebhookError {
 
 function parseJson(text: string | Uint8Array, what: string): unknown {
   try {
-    return typeof text === 'string' ? JSON.parse(text) : parseJsonBytes(text)
+    return JSON.parse(typeof text === 'string' ? text : utf8.decode(text))
   } catch (error) {
     throw malformed(`${what} is not valid JSON (${(error as Error).message})`)
   }
@@ -94,6 +92,10 @@ function isEmptyJsonArray(body: Uint8Array | string): boolean {
 function codeAt(body: Uint8Array | string, i: number): number {
   return typeof body === 'string' ? body.charCodeAt(i) : (body[i] as number)
 }
+
+/** JSON's whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
+const isJsonSpace = (code: number | undefined): boolean =>
+  code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09
 
 /**
  * Past the JSON whitespace from `from` (`body.length` when it is blank to the end). A loop, not
@@ -181,8 +183,6 @@ export function decodeBatch(
   contentType: string | null | undefined,
   field: string | undefined,
   maxFields: number,
-  /** Where the decoded form's buffer comes from; released by the caller after `events()`. */
-  buffers?: Buffers,
 ): Batch | undefined {
   // SendClean's exact header, the usual case, needs no parsing.
   let media = FORM_TYPE
@@ -224,7 +224,7 @@ export function decodeBatch(
   }
   if (!isForm) return fromJson(body, field)
   // Refused at the first field past the limit: a form of a million fields costs `maxFields`.
-  const fields = decodeForm(body, maxFields, undefined, buffers)
+  const fields = decodeForm(body, maxFields)
   if (!fields) throw tooManyFields(maxFields)
   return fromFields(fields, field)
 }

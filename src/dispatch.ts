@@ -1,6 +1,6 @@
 import { malformed } from './decode-batch.js'
 import { invalidEventError, WebhookError } from './errors.js'
-import { describeInvalid, validateEvent, type WebhookEvent } from './events.js'
+import { describeInvalid, parseEvent, type WebhookEvent } from './events.js'
 import type { HandlerRegistry } from './handlers.js'
 import type { Config } from './options.js'
 import { inProcess, type Report } from './run-in-process.js'
@@ -21,17 +21,12 @@ export type Deliver<C> = (
 
 /**
  * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses
- * the batch (400) before anything runs. `owned`: the caller parsed `raw` itself and keeps no
- * other use for it, so valid events may be its objects (see {@link validateEvent}).
+ * the batch (400) before anything runs.
  */
-export function parseBatch(
-  raw: readonly unknown[],
-  strict: boolean,
-  owned: boolean,
-): WebhookEvent[] {
+export function parseBatch(raw: readonly unknown[], strict: boolean): WebhookEvent[] {
   const events: WebhookEvent[] = new Array(raw.length)
   for (let i = 0; i < raw.length; i++) {
-    const event = validateEvent(raw[i], owned)
+    const event = parseEvent(raw[i])
     if (strict && event.event === 'invalid') throw malformed(describeInvalid(event, i))
     events[i] = event
   }
@@ -47,14 +42,9 @@ export function deliverer<C>(
   if (config.queue) return queued(config, report)
   const runBatch = inProcess(config, handlers, report)
   return (raw, context, observation) => {
-    // The core parsed `raw` from the body and nothing else holds it: valid events are its own
-    // objects, not copies.
-    const events = step(observation, 'sendclean.validate', () =>
-      parseBatch(raw, config.strict, true),
-    )
-    // What validation did copy (a numeric string made a number) leaves its original garbage,
-    // unless something still points at this array, and the frames below this one do until the
-    // batch is done. Emptying it means a batch in hand never holds two copies of an event.
+    const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
+    // Validation copied every event: emptying the parsed array means a batch in hand does not
+    // hold two copies of each while its handlers run.
     raw.length = 0
     return runBatch(events, context, observation)
   }
@@ -68,11 +58,8 @@ function queued<C>(config: Config<C>, report: Report<C>): Deliver<C> {
   const queue = config.queue
   if (!queue) throw new Error('unreachable: queued() without a queue')
   return async (raw, context, observation) => {
-    // Not owned: each job carries its event exactly as sent (`raw[i]`), which validation must
-    // not add `date` to.
-    const events = step(observation, 'sendclean.validate', () =>
-      parseBatch(raw, config.strict, false),
-    )
+    // Each job carries its event exactly as sent (`raw[i]`); validation leaves it as it was.
+    const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as WebhookEvent
       if (event.event === 'invalid') await report(invalidEventError(event, i), context)

@@ -1,5 +1,5 @@
+import { sha256Base64url } from '#platform'
 import type { WebhookEvent } from './events.js'
-import { nodeCrypto } from './node-crypto.js'
 
 /**
  * The event's content as one canonical JSON text: keys sorted at every level, so two senders'
@@ -83,22 +83,6 @@ export function canonicalJson(
   return out
 }
 
-const encoder = new TextEncoder()
-
-function base64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-/** base64url(SHA-256(text)): node:crypto when the runtime has it, else Web Crypto. */
-function sha256(text: string): string | Promise<string> {
-  if (nodeCrypto) return nodeCrypto.createHash('sha256').update(text).digest('base64url')
-  return globalThis.crypto.subtle
-    .digest('SHA-256', encoder.encode(text))
-    .then((digest) => base64url(new Uint8Array(digest)))
-}
-
 /**
  * The identity the idempotency store and queue job ids use: the event's type and a SHA-256 of
  * its canonical content. Equal for every retry of the same event (SendClean re-sends the same
@@ -110,5 +94,5 @@ function sha256(text: string): string | Promise<string> {
  */
 export async function eventIdentity(event: WebhookEvent): Promise<string> {
   const type = event.event === 'unknown' ? `unknown.${event.type}` : event.event
-  return `${type}:${await sha256(canonicalEvent(event))}`
+  return `${type}:${await sha256Base64url(canonicalEvent(event))}`
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
-import { passesUnchanged, type Unchanged } from './passes-unchanged.js'
 
 // Some senders send numbers as numeric strings; accept both, expose a finite number ("1" then
 // four hundred zeros is a numeric string whose Number is Infinity). A number is checked in one
@@ -130,7 +129,7 @@ export type SpamEvent = Parsed<'spam'> & {
 }
 
 /** One of the seven documented events, discriminated on `event`. */
-export type SendCleanEvent =
+export type KnownEvent =
   | SendEvent
   | DeliveredEvent
   | HardBounceEvent
@@ -140,7 +139,7 @@ export type SendCleanEvent =
   | SpamEvent
 
 /** The event of type `N`. */
-export type EventOf<N extends EventName> = Extract<SendCleanEvent, { event: N }>
+export type EventOf<N extends EventName> = Extract<KnownEvent, { event: N }>
 
 /**
  * An event whose type SendClean does not document (yet). It is wrapped, not validated, so a
@@ -176,7 +175,7 @@ export interface InvalidEvent {
 }
 
 /** Anything a batch can contain. Narrow with {@link isKnownEvent} or on `event`. */
-export type WebhookEvent = SendCleanEvent | UnknownEvent | InvalidEvent
+export type WebhookEvent = KnownEvent | UnknownEvent | InvalidEvent
 
 /**
  * True for the seven documented event types.
@@ -184,7 +183,7 @@ export type WebhookEvent = SendCleanEvent | UnknownEvent | InvalidEvent
  * @example
  * receiver.on('*', (event) => { if (isKnownEvent(event)) console.log(event.date) })
  */
-export function isKnownEvent(event: WebhookEvent): event is SendCleanEvent {
+export function isKnownEvent(event: WebhookEvent): event is KnownEvent {
   return event.event !== 'unknown' && event.event !== 'invalid'
 }
 
@@ -202,28 +201,6 @@ function invalid(raw: unknown, type: string | undefined, issues: EventIssue[]): 
  * if (event.event === 'hard_bounce') console.log(event.msg.bounceDesc)
  */
 export function parseEvent(raw: unknown): WebhookEvent {
-  return validateEvent(raw, false)
-}
-
-/**
- * Each known type's schema, and that schema read as a predicate: true only where zod would
- * accept the event and return an equal copy of it (see {@link passesUnchanged}). Built once, from
- * the schemas themselves; one lookup per event finds both.
- */
-const KNOWN = new Map<string, { schema: z.ZodType; unchanged: Unchanged | undefined }>(
-  EVENT_NAMES.map((name) => [
-    name,
-    { schema: eventSchemas[name], unchanged: passesUnchanged(eventSchemas[name]) },
-  ]),
-)
-
-/**
- * {@link parseEvent}, and with `owned` (the caller made `raw` and nobody else holds it) an event
- * that zod would return unchanged is kept as it is, with `date` (and a spam event's `feedback`)
- * added to it, instead of being copied field by field. Anything else (a numeric string, a
- * missing field) takes zod's parse, which gives the same result or the issues.
- */
-export function validateEvent(raw: unknown, owned: boolean): WebhookEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return invalid(raw, undefined, [{ path: [], message: 'expected an object' }])
   }
@@ -231,23 +208,19 @@ export function validateEvent(raw: unknown, owned: boolean): WebhookEvent {
   if (typeof type !== 'string') {
     return invalid(raw, undefined, [{ path: ['event'], message: 'expected a string' }])
   }
-  const known = KNOWN.get(type)
-  if (!known) return { event: 'unknown', type, raw: raw as Record<string, unknown> }
-
-  let event: SendCleanEvent
-  if (owned && known.unchanged?.(raw)) {
-    event = raw as SendCleanEvent
-  } else {
-    const result = known.schema.safeParse(raw)
-    if (!result.success) {
-      const issues = result.error.issues.map((issue) => ({
-        path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
-        message: issue.message,
-      }))
-      return invalid(raw, type, issues)
-    }
-    event = result.data as unknown as SendCleanEvent
+  if (!Object.hasOwn(eventSchemas, type)) {
+    return { event: 'unknown', type, raw: raw as Record<string, unknown> }
   }
+  const result = eventSchemas[type as EventName].safeParse(raw)
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
+      message: issue.message,
+    }))
+    return invalid(raw, type, issues)
+  }
+  // zod's output is a copy: the event as sent (`raw`) is left as it was.
+  const event = result.data as unknown as KnownEvent
   event.date = new Date(event.ts)
   if (event.event === 'spam') defineFeedback(event.msg)
   return event

@@ -6,9 +6,6 @@
  * JSON.parse read the same buffer, and a value without escapes is a zero-copy view.
  */
 
-import { allocate, type Buffers } from './buffer-pool.js'
-import { WasmChunks } from './form-wasm.js'
-
 export interface FormField {
   /** The decoded field name. */
   readonly name: string
@@ -46,12 +43,6 @@ for (const [from, first, count] of [
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
- * Bodies from this size on are decoded by the WebAssembly loop where it is available
- * (src/form-wasm.ts); below it, copying the body into the module costs more than it saves.
- */
-export const WASM_FROM_BYTES = 512
-
-/**
  * Decodes the parts of one form body in a single pass over its bytes: each part ends at `&` (or,
  * for a name, `=`), found by the same loop that decodes it. Parts with escapes are written to
  * one buffer shared by the whole body, allocated at the first escape; a part without escapes is
@@ -63,19 +54,13 @@ class PartDecoder {
   readonly #src: Uint8Array
   #out: Uint8Array | undefined
   #used = 0
-  /** The WebAssembly loop, when it decodes this body (else the JavaScript loop below). */
-  readonly #wasm: WasmChunks | undefined
-  readonly #buffers: Buffers | undefined
 
-  constructor(src: Uint8Array, wasm: boolean, buffers: Buffers | undefined) {
+  constructor(src: Uint8Array) {
     this.#src = src
-    this.#wasm = wasm ? WasmChunks.get() : undefined
-    this.#buffers = buffers
   }
 
   /** Decode `+` and `%XX` from `from` up to `&` or `stop`. A malformed escape is kept as is. */
   part(from: number, stop: number): Uint8Array {
-    if (this.#wasm) return this.#wasmPart(this.#wasm, from, stop)
     const src = this.#src
     const n = src.length
     let i = from
@@ -115,32 +100,8 @@ class PartDecoder {
   /** The buffer escaped parts share, made at the first one (from `from`, where it starts). */
   #buffer(from: number): Uint8Array {
     // Decoded bytes never outnumber encoded ones, so what is left of the body always fits.
-    this.#out ??= allocate(this.#buffers, this.#src.length - from)
+    this.#out ??= new Uint8Array(this.#src.length - from)
     return this.#out
-  }
-
-  /** {@link part} by the WebAssembly loop, chunk by chunk: the same bytes, in the same buffer. */
-  #wasmPart(wasm: WasmChunks, from: number, stop: number): Uint8Array {
-    const src = this.#src
-    const begin = this.#used
-    let out: Uint8Array | undefined
-    let length = 0
-    let i = from
-    do {
-      wasm.run(src, i, stop)
-      if (wasm.changed && !out) {
-        // The first change: what came before it is the body's own bytes.
-        out = this.#buffer(from)
-        out.set(src.subarray(from, i), begin)
-      }
-      if (out) wasm.copy(out, begin + length)
-      length += wasm.length
-      i = wasm.at
-    } while (!wasm.stopped && i < src.length)
-    this.end = i
-    if (!out) return src.subarray(from, i)
-    this.#used = begin + length
-    return out.subarray(begin, begin + length)
   }
 }
 
@@ -152,13 +113,9 @@ class PartDecoder {
 export function decodeForm(
   body: Uint8Array,
   maxFields = Number.POSITIVE_INFINITY,
-  /** From what body size the WebAssembly loop decodes (tests set 0 or Infinity). */
-  wasmFrom = WASM_FROM_BYTES,
-  /** Where the buffer of decoded parts comes from; the caller releases it when done with the fields. */
-  buffers?: Buffers,
 ): FormField[] | undefined {
   const fields: FormField[] = []
-  const decoder = new PartDecoder(body, body.length >= wasmFrom, buffers)
+  const decoder = new PartDecoder(body)
   const n = body.length
   let i = 0
   while (i < n) {

@@ -41,7 +41,7 @@ const KEYS = new Set<string>([...EVENT_NAMES, 'unknown', 'invalid', '*'])
 
 /** Handlers kept per type, in registration order. */
 export class HandlerRegistry<C> {
-  readonly #byType = new Map<string, Handler<never, C>[]>()
+  readonly #byType = new Map<string, Handler<WebhookEvent, C>[]>()
 
   add(types: string | readonly string[], handler: unknown): void {
     const list = typeof types === 'string' ? [types] : types
@@ -58,8 +58,8 @@ export class HandlerRegistry<C> {
         )
       }
       const handlers = this.#byType.get(type)
-      if (handlers) handlers.push(handler as Handler<never, C>)
-      else this.#byType.set(type, [handler as Handler<never, C>])
+      if (handlers) handlers.push(handler as Handler<WebhookEvent, C>)
+      else this.#byType.set(type, [handler as Handler<WebhookEvent, C>])
     }
   }
 
@@ -71,30 +71,16 @@ export class HandlerRegistry<C> {
   }
 
   /**
-   * Run an event's own handlers (or `unknown`'s, or `invalid`'s), then the `*` handlers, one at a time. A
-   * promise is returned only once a handler returns one, so synchronous handlers cost no
-   * microtask; a handler's throw or rejection comes out as is.
+   * Run an event's own handlers (or `unknown`'s, or `invalid`'s), then the `*` handlers, one at
+   * a time, each awaited; a handler's throw or rejection comes out as is.
    */
-  run(event: WebhookEvent, context: C): Promise<void> | undefined {
-    return this.#runFrom(event, context, 0)
-  }
-
-  #runFrom(event: WebhookEvent, context: C, start: number): Promise<void> | undefined {
-    const own = this.#byType.get(event.event) ?? NONE
-    const any = this.#byType.get('*') ?? NONE
-    const total = own.length + any.length
-    for (let i = start; i < total; i++) {
-      const handler = (i < own.length ? own[i] : any[i - own.length]) as Handler<never, C>
-      const result = handler(event as never, context)
-      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-        return Promise.resolve(result).then(() => this.#runFrom(event, context, i + 1))
-      }
-    }
-    return undefined
+  async run(event: WebhookEvent, context: C): Promise<void> {
+    for (const handler of this.#byType.get(event.event) ?? NONE) await handler(event, context)
+    for (const handler of this.#byType.get('*') ?? NONE) await handler(event, context)
   }
 }
 
-const NONE: readonly Handler<never, never>[] = []
+const NONE: readonly [] = []
 
 /**
  * Give an adapter's function an `on` method that registers on `receiver` and returns the

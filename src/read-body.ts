@@ -1,4 +1,3 @@
-import { allocate, type Buffers } from './buffer-pool.js'
 import { WebhookError } from './errors.js'
 
 /**
@@ -58,11 +57,7 @@ export function tooLarge(limit: number): WebhookError {
  * Collects a body's chunks up to `limit` bytes. With the announced length (`Content-Length`),
  * chunks are copied into one buffer of that size as they arrive and dropped, so a body costs
  * its size once, not twice (chunks, then their join); without it, they are joined at the end.
- *
- * It lives while the body arrives, so it holds no array literal until a second chunk comes
- * without a buffer to copy it to: V8 may allocate a literal's objects straight in the old
- * generation, and an old object holding young chunks keeps them, and their backing stores,
- * alive until the next full collection (bench/RESULTS.md, issue 14, eighth pass).
+ * A body that came in one chunk is that chunk, not a copy.
  */
 export class BodyCollector {
   /** The only chunk so far (no copy for a body that came in one). */
@@ -73,16 +68,11 @@ export class BodyCollector {
   #expected: number
   #total = 0
 
-  readonly #buffers: Buffers | undefined
-
   constructor(
     readonly limit: number,
     expected?: number,
-    /** Where the buffer of the announced size and the join come from (else fresh ones). */
-    buffers?: Buffers,
   ) {
     this.#expected = expected !== undefined && expected > 0 && expected <= limit ? expected : 0
-    this.#buffers = buffers
   }
 
   /** Add a chunk; false once the body is over the limit (stop reading, answer 413). */
@@ -91,7 +81,7 @@ export class BodyCollector {
     if (end > this.limit) return false
     if (this.#total === 0 && this.#expected > chunk.length) {
       // The first of several chunks: one buffer of the announced size from now on.
-      this.#buffer = allocate(this.#buffers, this.#expected)
+      this.#buffer = new Uint8Array(this.#expected)
     }
     if (this.#buffer && end <= this.#buffer.length) this.#buffer.set(chunk, this.#total)
     else if (this.#total === 0 && !this.#buffer) this.#first = chunk
@@ -115,7 +105,7 @@ export class BodyCollector {
     if (this.#buffer) return this.#buffer.subarray(0, this.#total)
     const chunks = this.#chunks
     if (!chunks) return this.#first ?? new Uint8Array(0)
-    const out = allocate(this.#buffers, this.#total)
+    const out = new Uint8Array(this.#total)
     let offset = 0
     for (const chunk of chunks) {
       out.set(chunk, offset)
@@ -134,10 +124,9 @@ function readWebStream(
   limit: number,
   timeoutMs: number,
   expected: number | undefined,
-  buffers: Buffers | undefined,
 ): Promise<Uint8Array> {
   const reader = stream.getReader()
-  const body = new BodyCollector(limit, expected, buffers)
+  const body = new BodyCollector(limit, expected)
   return new Promise((resolve, reject) => {
     let failed = false
     // Past the deadline, past the limit, or a failed read (the stream's own error is passed
@@ -149,7 +138,7 @@ function readWebStream(
       reader.cancel().catch(() => {})
     }
     const onChunk = ({ done, value }: ReadableStreamReadResult<Uint8Array>) => {
-      // A read still pending when the request failed: its buffer may be back in the pool.
+      // A read still pending when the request failed: nothing counts any more.
       if (failed) return
       if (done) {
         clearTimeout(timer)
@@ -172,10 +161,9 @@ function readNodeStream(
   limit: number,
   timeoutMs: number,
   expected: number | undefined,
-  buffers: Buffers | undefined,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const body = new BodyCollector(limit, expected, buffers)
+    const body = new BodyCollector(limit, expected)
     const stop = (error?: WebhookError) => {
       clearTimeout(timer)
       stream.off('data', onData)
@@ -218,8 +206,6 @@ export function readBody(
   limit: number,
   timeoutMs: number,
   expected?: number,
-  /** Where buffers for the body come from; the caller releases them when done with the bytes. */
-  buffers?: Buffers,
 ): Promise<Uint8Array | ParsedBody> {
   let bytes: Uint8Array
   if (body === null || body === undefined) bytes = new Uint8Array(0)
@@ -229,7 +215,7 @@ export function readBody(
   else if (body instanceof ArrayBuffer) bytes = new Uint8Array(body)
   // Not an `async` function: the stream's own promise is returned, not wrapped in another.
   // A Web stream is told first: its `getReader` is found at once, a missing `on` is not.
-  else if (isWebStream(body)) return readWebStream(body, limit, timeoutMs, expected, buffers)
-  else return readNodeStream(body, limit, timeoutMs, expected, buffers)
+  else if (isWebStream(body)) return readWebStream(body, limit, timeoutMs, expected)
+  else return readNodeStream(body, limit, timeoutMs, expected)
   return bytes.length > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(bytes)
 }

@@ -18,8 +18,6 @@ interface BatchRun<C> {
   /** The event running now. */
   index: number
   timedOut: boolean
-  /** Set once anything was awaited: only then can the batch outlive the handler timeout. */
-  waiting: boolean
   /** The event being waited for is a duplicate running elsewhere, not this batch's handler. */
   inFlight: boolean
   /** The request's telemetry, when it is observed. */
@@ -84,41 +82,31 @@ async function handlerFailed<C>(
   return 'skipped'
 }
 
-/** Run an event's handlers; synchronous (no closure, no microtask) when they all are. */
-function runHandlers<C>(
+/** Run an event's handlers: `handled`, or `skipped` when the error hook gave up on it. */
+async function runHandlers<C>(
   batch: BatchRun<C>,
   event: WebhookEvent,
   index: number,
-): EventOutcome | Promise<EventOutcome> {
-  let pending: Promise<void> | undefined
+): Promise<EventOutcome> {
   try {
-    pending = batch.handlers.run(event, batch.context)
+    await batch.handlers.run(event, batch.context)
+    return 'handled'
   } catch (cause) {
-    batch.waiting = true
     return handlerFailed(batch, event, index, cause)
   }
-  if (!pending) return 'handled'
-  batch.waiting = true
-  return pending.then(
-    () => 'handled' as const,
-    (cause: unknown) => handlerFailed(batch, event, index, cause),
-  )
 }
 
 /**
  * Run one claimed event's handlers: how it ended, or a rejection that fails the batch. An
  * invalid event is reported first (once, when it is claimed), then goes to its handlers.
  */
-function runEvent<C>(
+async function runEvent<C>(
   batch: BatchRun<C>,
   event: WebhookEvent,
   index: number,
-): EventOutcome | Promise<EventOutcome> {
-  if (event.event !== 'invalid') return runHandlers(batch, event, index)
-  batch.waiting = true
-  return batch
-    .report(invalidEventError(event, index), batch.context)
-    .then(() => runHandlers(batch, event, index))
+): Promise<EventOutcome> {
+  if (event.event === 'invalid') await batch.report(invalidEventError(event, index), batch.context)
+  return runHandlers(batch, event, index)
 }
 
 /**
@@ -175,39 +163,21 @@ async function observed(
   observation.eventEnd(watch, result === 'skipped' ? 'skipped' : settledOutcome(event), true)
 }
 
-/**
- * Run the batch's events in order. Kept `async` even for synchronous handlers: a version that
- * returned nothing when nothing was awaited (2d5a1c0) saved a promise per request but, at
- * N = 1000 in process, took 32–40 page faults per batch instead of 20 (glibc's calloc zeroing
- * fresh pages), and the core went from 1.35× to 1.6–1.7× Octokit (bench/RESULTS.md, issue 14,
- * thirteenth pass).
- */
+/** Run the batch's events in order; resolves once every done marker is stored. */
 async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void> {
   const { config, observation } = batch
-  const { store } = config
-  // Every store call is awaited: the batch's time bound must apply from the start.
-  if (store) batch.waiting = true
   // Done markers are written while the next event runs (one round trip per event instead of
   // two); the batch is acknowledged only once every one of them is stored.
   const completions: Promise<void>[] = []
-  const attempt = store ? attemptToken() : ''
+  const attempt = config.store ? attemptToken() : ''
   for (let i = 0; i < events.length; i++) {
     // After a timeout the batch has been answered 503: start nothing more.
     if (batch.timedOut) break
     batch.index = i
     const event = events[i] as WebhookEvent
-    if (observation) {
-      batch.waiting = true
-      await observed(observation, event, i, () =>
-        claimAndRun(batch, event, i, attempt, completions),
-      )
-    } else if (!store) {
-      // Synchronous handlers stay synchronous: no closure, no microtask.
-      const outcome = runEvent(batch, event, i)
-      if (typeof outcome !== 'string') await outcome
-    } else {
-      await claimAndRun(batch, event, i, attempt, completions)
-    }
+    const runOne = () => claimAndRun(batch, event, i, attempt, completions)
+    if (observation) await observed(observation, event, i, runOne)
+    else await runOne()
   }
   if (completions.length > 0) await Promise.all(completions)
 }
@@ -230,14 +200,10 @@ export function inProcess<C>(config: Config<C>, handlers: HandlerRegistry<C>, re
       report,
       index: 0,
       timedOut: false,
-      waiting: false,
       inFlight: false,
       observation,
     }
-    const running = run(batch, events)
-    // Finished without waiting on anything (sync handlers, no store): nothing to time out.
-    if (!batch.waiting) return running
-    return within(running, config.handlerTimeoutMs, () => {
+    return within(run(batch, events), config.handlerTimeoutMs, () => {
       batch.timedOut = true
       const i = batch.index
       return handlerError(

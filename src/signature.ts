@@ -1,7 +1,9 @@
+import { hmacSha1Base64, type SignedPart } from '#platform'
 import { DEFAULT_EVENTS_FIELD, DEFAULT_SIGNATURE_HEADER } from './constants.js'
 import { compareBytes, type FormField } from './form.js'
-import { hmacSha1Base64, type SignedPart } from './hmac.js'
 import { timingSafeEqualString } from './timing-safe-equal.js'
+
+export type { SignedPart }
 
 const encoder = new TextEncoder()
 
@@ -23,24 +25,16 @@ export function jsonSignedParts(url: string, body: Uint8Array): SignedPart[] {
 }
 
 /**
- * True when `signature` equals base64(HMAC-SHA1(key, parts)) for one of `keys`.
- * Each comparison is constant-time. Synchronous where the HMAC is (`node:crypto`), so a request
- * pays no promise for its check; a promise where it is not (Web Crypto).
+ * True when `signature` equals base64(HMAC-SHA1(key, parts)) for one of `keys`. Each comparison
+ * is constant-time, and every key is compared: timing says nothing about which one matched.
  */
-export function matchesAnyKey(
+export async function matchesAnyKey(
   keys: readonly string[],
   parts: readonly SignedPart[],
   signature: string,
-): boolean | Promise<boolean> {
-  const digests = keys.map((key) => hmacSha1Base64(key, parts))
-  return digests.every((digest) => typeof digest === 'string')
-    ? anyEqual(digests, signature)
-    : Promise.all(digests).then((all) => anyEqual(all, signature))
-}
-
-function anyEqual(digests: readonly string[], signature: string): boolean {
+): Promise<boolean> {
+  const digests = await Promise.all(keys.map((key) => hmacSha1Base64(key, parts)))
   let matched = false
-  // No early exit: every key costs the same, so timing says nothing about which one matched.
   for (const digest of digests) if (timingSafeEqualString(digest, signature)) matched = true
   return matched
 }

@@ -8,6 +8,7 @@
  * not need `@opentelemetry/api` installed.
  */
 
+import { optionalPeer } from '#platform'
 import type { WebhookEvent } from './events.js'
 
 type Attributes = Record<string, string | number | boolean>
@@ -106,9 +107,8 @@ const VERSION = '0.1.0'
 let found: { api: OpenTelemetryApi | undefined } | undefined
 
 /**
- * `@opentelemetry/api` when it is installed, loaded once per process through the runtime's
- * `require` (Node ≥ 20.16, Bun and Deno expose it with `process.getBuiltinModule`). Elsewhere
- * (Workers) pass it as `openTelemetry.api`. The SDK registers its providers in the API's global
+ * `@opentelemetry/api` when it is installed, loaded once per process through the platform's
+ * `require` (Node, Bun and Deno). Elsewhere (Workers) pass it as `openTelemetry.api`. The SDK registers its providers in the API's global
  * registry, which every copy of the API 1.x shares, so this copy sees them.
  */
 export function findOpenTelemetry(): OpenTelemetryApi | undefined {
@@ -117,19 +117,8 @@ export function findOpenTelemetry(): OpenTelemetryApi | undefined {
 }
 
 function load(): OpenTelemetryApi | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-  try {
-    const module = proc?.getBuiltinModule?.('module') as
-      | { createRequire(from: string): (id: string) => unknown }
-      | undefined
-    if (!module) return undefined
-    const api = module.createRequire(import.meta.url)('@opentelemetry/api') as
-      | OpenTelemetryApi
-      | undefined
-    return typeof api?.trace?.getTracerProvider === 'function' ? api : undefined
-  } catch {
-    return undefined // not installed
-  }
+  const api = optionalPeer('@opentelemetry/api') as OpenTelemetryApi | undefined
+  return typeof api?.trace?.getTracerProvider === 'function' ? api : undefined
 }
 
 /** Seconds since `start` (a `performance.now()` reading). */

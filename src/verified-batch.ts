@@ -1,4 +1,3 @@
-import { Buffers } from './buffer-pool.js'
 import { decodeBatch, malformed } from './decode-batch.js'
 import { WebhookError } from './errors.js'
 import type { Config } from './options.js'
@@ -29,42 +28,26 @@ export async function verifiedBatch<C>(
   const expected = length ? Number(length) : undefined
   if (expected !== undefined && expected > config.maxBodyBytes) throw tooLarge(config.maxBodyBytes)
 
-  // The body's bytes and their decoded form live in pooled buffers until the events are
-  // parsed into values of their own; then they go back, whatever happened.
-  const buffers = new Buffers()
-  let raw: unknown
-  try {
-    const read = () =>
-      readBody(
-        request.body,
-        config.maxBodyBytes,
-        config.bodyTimeoutMs,
-        Number.isSafeInteger(expected) ? expected : undefined,
-        buffers,
-      )
-    const body = await step(observation, 'sendclean.body.read', read)
-    if (observation && body instanceof Uint8Array) observation.bytes = body.length
-    const batch = decodeBatch(
-      body,
-      headers.get('content-type'),
-      config.field,
-      config.maxFields,
-      buffers,
+  const read = () =>
+    readBody(
+      request.body,
+      config.maxBodyBytes,
+      config.bodyTimeoutMs,
+      Number.isSafeInteger(expected) ? expected : undefined,
     )
-    if (!batch) return undefined
+  const body = await step(observation, 'sendclean.body.read', read)
+  if (observation && body instanceof Uint8Array) observation.bytes = body.length
+  const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
+  if (!batch) return undefined
 
-    // Verify before parsing the events.
-    const verified = step(
-      observation,
-      'sendclean.verify',
-      () => verifyRequest(config, request, batch),
-      'verifyDuration',
-    )
-    if (verified) await verified
-    raw = batch.events()
-  } finally {
-    buffers.release()
-  }
+  // Verify before parsing the events.
+  await step(
+    observation,
+    'sendclean.verify',
+    () => verifyRequest(config, request, batch),
+    'verifyDuration',
+  )
+  const raw = batch.events()
   if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')
   if (raw.length === 0) return undefined
   if (raw.length > config.maxEvents) {

@@ -20,31 +20,13 @@ async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> 
  * Resolve the keys and the signed URL, and check the signature against every key.
  * Throws a {@link WebhookError} that says what to fix: no key, no header, or a mismatch
  * naming the URL that was signed (and the URL that would have matched, when one does).
- * Synchronous when there is nothing to wait for (keys and URL given as values, `node:crypto`):
- * the usual request pays no promise for its check.
  */
-export function verifyRequest<C>(
+export async function verifyRequest<C>(
   config: Config<C>,
   request: WebhookRequest<C>,
   batch: Batch,
-): void | Promise<void> {
-  const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
-  const source = config.keys
-  const option = config.url
-  if (typeof source !== 'function' && typeof option !== 'function') {
-    const keys = config.keyList ?? normalizeKeys(source)
-    return check(request, batch, keys, option ?? seen, signatureFor(config, request, keys))
-  }
-  return resolveAndCheck(config, request, batch, seen)
-}
-
-/** {@link verifyRequest} with a resolver for the keys or the URL. */
-async function resolveAndCheck<C>(
-  config: Config<C>,
-  request: WebhookRequest<C>,
-  batch: Batch,
-  seen: string,
 ): Promise<void> {
+  const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
   const source = config.keys
   const option = config.url
   const info: RequestInfo<C> = { url: seen, headers: request.headers, context: request.context }
@@ -54,7 +36,9 @@ async function resolveAndCheck<C>(
   const signature = signatureFor(config, request, keys)
   const url =
     typeof option === 'function' ? await resolve('url', () => option(info)) : (option ?? seen)
-  return check(request, batch, keys, url, signature)
+  if (!(await matchesAnyKey(keys, batch.signed(url), signature))) {
+    await mismatch(request, batch, keys, url, signature)
+  }
 }
 
 /** The request's signature, once there is a key to check it with; else what is missing. */
@@ -76,20 +60,6 @@ function signatureFor<C>(
     throw new WebhookError('MISSING_SIGNATURE', `the ${config.header} header is missing`)
   }
   return signature
-}
-
-/** The check itself, once the keys, the URL and the signature are known. */
-function check<C>(
-  request: WebhookRequest<C>,
-  batch: Batch,
-  keys: readonly string[],
-  url: string,
-  signature: string,
-): void | Promise<void> {
-  const matched = matchesAnyKey(keys, batch.signed(url), signature)
-  if (matched === true) return
-  if (matched === false) return mismatch(request, batch, keys, url, signature)
-  return matched.then((ok) => (ok ? undefined : mismatch(request, batch, keys, url, signature)))
 }
 
 /**

@@ -93,7 +93,7 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Webh
       : body,
     context: undefined,
   })
-  return raw ? parseBatch(raw, config.strict, true) : []
+  return raw ? parseBatch(raw, config.strict) : []
 }
 
 function isFields(body: VerifyWebhookOptions['body']): body is Readonly<Record<string, string>> {

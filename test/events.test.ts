@@ -212,17 +212,21 @@ describe('eventIdentity', () => {
     expect(before.startsWith('spam:')).toBe(true)
   })
 
-  it('is the same with Web Crypto as with node:crypto', async () => {
+  it('is the same on the Web platform file (Web Crypto) as with node:crypto', async () => {
     const { vi } = await import('vitest')
     const node = await identity(SEED_EVENTS[0])
     vi.resetModules()
-    vi.stubGlobal('process', { ...process, getBuiltinModule: undefined })
+    vi.doMock('#platform', () => import('../src/platform/web.js'))
+    const digest = vi.spyOn(globalThis.crypto.subtle, 'digest')
     try {
       const web = await import('../src/event-identity.js')
       const events = await import('../src/events.js')
       expect(await web.eventIdentity(events.parseEvent(SEED_EVENTS[0]))).toBe(node)
+      expect(digest).toHaveBeenCalled()
     } finally {
-      vi.unstubAllGlobals()
+      digest.mockRestore()
+      vi.doUnmock('#platform')
+      vi.resetModules()
     }
   })
 })

@@ -1,23 +1,10 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { bytesModule, compileFormWat } from '../scripts/build-wasm.js'
+import { describe, expect, it } from 'vitest'
 import { compareBytes, decodeForm } from '../src/form.js'
-import { formWasmAvailable, formWasmChunk, formWasmMemoryBytes } from '../src/form-wasm.js'
-import { FORM_WASM_BASE64 } from '../src/form-wasm-bytes.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const text = (b: Uint8Array | string) => (typeof b === 'string' ? b : new TextDecoder().decode(b))
 const asBytes = (v: Uint8Array | string) => (typeof v === 'string' ? bytes(v) : v)
-/**
- * Which loop decodes: the JavaScript one, or the WebAssembly one for every body, in its usual
- * chunks or in small ones (so that chunks end at every offset of escapes and 16-byte steps).
- */
-const LOOPS = [
-  ['JavaScript', Number.POSITIVE_INFINITY, undefined],
-  ['WebAssembly', 0, undefined],
-  ['WebAssembly, 3-byte chunks', 0, 3],
-  ['WebAssembly, 21-byte chunks', 0, 21],
-] as const
 
 /**
  * The general decoder, written the slow and obvious way: split on `&`, drop empty segments,
@@ -74,8 +61,7 @@ const formPiece = fc.oneof(
 const formBody = fc
   .array(formPiece, { maxLength: 40 })
   .map((pieces) => new Uint8Array(pieces.flat()))
-// Long bodies too: runs of plain bytes put escapes, `+`, `&` and `=` at every offset of the
-// WebAssembly loop's 16-byte steps, and runs longer than 16 take its fast path.
+// Long bodies too: runs of plain bytes between escapes, `+`, `&` and `=`.
 const plainRun = fc
   .integer({ min: 1, max: 40 })
   .chain((length) => fc.constantFrom(0x61, 0x7b, 0x22).map((b) => new Array(length).fill(b)))
@@ -86,16 +72,9 @@ const anyBody = fc.oneof(
     .map((pieces) => new Uint8Array(pieces.flat())),
 )
 
-describe.each(LOOPS)('decodeForm, %s loop', (_loop, wasmFrom, chunk) => {
-  const usual = formWasmChunk.bytes
-  beforeAll(() => {
-    formWasmChunk.bytes = chunk ?? usual
-  })
-  afterAll(() => {
-    formWasmChunk.bytes = usual
-  })
+describe('decodeForm', () => {
   const fieldsOf = (body: Uint8Array, max?: number) => {
-    const fields = decodeForm(body, max, wasmFrom)
+    const fields = decodeForm(body, max)
     if (!fields) throw new Error('more fields than allowed')
     return fields
   }
@@ -146,7 +125,7 @@ describe.each(LOOPS)('decodeForm, %s loop', (_loop, wasmFrom, chunk) => {
     fc.assert(
       fc.property(anyBody, fc.integer({ min: 0, max: 6 }), (body, max) => {
         const count = reference(body).length
-        const fields = decodeForm(body, max, wasmFrom)
+        const fields = decodeForm(body, max)
         if (count > max) expect(fields).toBeUndefined()
         else expect(fields).toHaveLength(count)
       }),
@@ -175,64 +154,6 @@ describe.each(LOOPS)('decodeForm, %s loop', (_loop, wasmFrom, chunk) => {
   it('keeps raw bytes that are not valid UTF-8 (they are what was signed)', () => {
     const [field] = fieldsOf(bytes('a=%FF%FE'))
     expect([...asBytes(field?.value ?? '')]).toEqual([0xff, 0xfe])
-  })
-})
-
-describe('the WebAssembly loop', () => {
-  it('runs on Node (so its tests above are not the JavaScript loop twice)', () => {
-    expect(formWasmAvailable()).toBe(true)
-  })
-
-  it('is what src/form.wat compiles to', async () => {
-    const base64 = await compileFormWat()
-    expect(bytesModule(base64)).toContain(FORM_WASM_BASE64)
-    expect(base64).toBe(FORM_WASM_BASE64)
-  })
-
-  it('decodes an event batch as the JavaScript loop does, from 512 bytes on by default', () => {
-    const events = JSON.stringify(
-      Array.from({ length: 300 }, (_, i) => ({ _id: `m${i}`, msg: { subject: 'Hi & bye +1 ü' } })),
-    )
-    const body = bytes(new URLSearchParams({ SendCleantes_events: events, a: 'b' }).toString())
-    const js = decodeForm(body, 32, Number.POSITIVE_INFINITY)
-    const wasm = decodeForm(body)
-    expect(wasm?.map((f) => [f.name, text(f.value)])).toEqual(
-      js?.map((f) => [f.name, text(f.value)]),
-    )
-    expect(text(wasm?.[0]?.value ?? '')).toBe(events)
-  })
-
-  it('decodes in JavaScript where the runtime will not compile the module (as on Workers)', async () => {
-    vi.resetModules()
-    const CompileError = WebAssembly.CompileError
-    vi.stubGlobal('WebAssembly', {
-      Module: class {
-        constructor() {
-          throw new CompileError(
-            'WebAssembly.Module(): Wasm code generation disallowed by embedder',
-          )
-        }
-      },
-    })
-    try {
-      const fresh = await import('../src/form.js')
-      const wasm = await import('../src/form-wasm.js')
-      const body = bytes(`a=b&v=${'%41+'.repeat(1000)}`)
-      expect(fresh.decodeForm(body)?.map((f) => [f.name, text(f.value)])).toEqual([
-        ['a', 'b'],
-        ['v', 'A '.repeat(1000)],
-      ])
-      expect(wasm.formWasmAvailable()).toBe(false)
-    } finally {
-      vi.unstubAllGlobals()
-      vi.resetModules()
-    }
-  })
-
-  it('decodes a body of any size in three pages of memory', () => {
-    const big = 'x%41+'.repeat(1_000_000) // 5 MB
-    expect(text(decodeForm(bytes(`v=${big}`))?.[0]?.value ?? '')).toBe('xA '.repeat(1_000_000))
-    expect(formWasmMemoryBytes()).toBe(3 * 64 * 1024)
   })
 })
 

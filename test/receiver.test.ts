@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   createReceiver,
   HANDSHAKE_BODY,
@@ -279,16 +279,18 @@ describe('logging', () => {
   })
 })
 
-describe('without node:crypto (Workers, browsers)', () => {
+describe('on the Web platform file (Workers, browsers)', () => {
+  beforeEach(() => {
+    vi.resetModules()
+    vi.doMock('#platform', () => import('../src/platform/web.js'))
+  })
   afterEach(() => {
-    vi.unstubAllGlobals()
+    vi.doUnmock('#platform')
     vi.resetModules()
   })
 
   it('verifies with Web Crypto', async () => {
-    vi.stubGlobal('process', { ...process, getBuiltinModule: undefined })
     const sign = vi.spyOn(globalThis.crypto.subtle, 'sign')
-    vi.resetModules()
     const core = await import('../src/index.js')
     const receiver = core.createReceiver<string>(base)
     expect((await receiver.handle(signed())).status).toBe(200)
@@ -297,8 +299,6 @@ describe('without node:crypto (Workers, browsers)', () => {
   })
 
   it('checks every key, and tells a URL mismatch, with Web Crypto too', async () => {
-    vi.stubGlobal('process', { ...process, getBuiltinModule: undefined })
-    vi.resetModules()
     const core = await import('../src/index.js')
     const errors: string[] = []
     const receiver = core.createReceiver<string>({

@@ -1,8 +1,8 @@
 import * as nodeCrypto from 'node:crypto'
-import { webcrypto } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { nodeHmacSha1Base64, webHmacSha1Base64 } from '../src/hmac.js'
 import { signDelivery, signForm, signJson } from '../src/index.js'
+import * as nodePlatform from '../src/platform/node.js'
+import * as webPlatform from '../src/platform/web.js'
 import {
   FIELD,
   KEY,
@@ -65,15 +65,28 @@ describe('signDelivery', () => {
   })
 })
 
-describe('HMAC back ends', () => {
-  it('Web Crypto and node:crypto agree, including with a cached key', async () => {
-    const web = webHmacSha1Base64(webcrypto.subtle as SubtleCrypto)
-    const node = nodeHmacSha1Base64(nodeCrypto)
+describe('the two platform files', () => {
+  it('agree on HMAC-SHA1 (Web Crypto and node:crypto), including with a cached key', async () => {
     const data = parts(URL_REGISTERED, FIELD, SEED_EVENTS_TEXT)
-    const expected = node(KEY, data)
-    expect(await web(KEY, data)).toBe(expected)
-    expect(await web(KEY, data)).toBe(expected)
-    expect(await web('other', data)).not.toBe(expected)
+    const expected = await nodePlatform.hmacSha1Base64(KEY, data)
+    expect(expected).toBe(referenceSignature(KEY, URL_REGISTERED, { [FIELD]: SEED_EVENTS_TEXT }))
+    expect(await webPlatform.hmacSha1Base64(KEY, data)).toBe(expected)
+    expect(await webPlatform.hmacSha1Base64(KEY, data)).toBe(expected)
+    expect(await webPlatform.hmacSha1Base64('other', data)).not.toBe(expected)
+  })
+
+  it('agree on SHA-256 in base64url, for ASCII and non-ASCII text', async () => {
+    for (const text of ['', 'a', SEED_EVENTS_TEXT, '\u00ff\ud83d\ude00 é']) {
+      const node = await nodePlatform.sha256Base64url(text)
+      expect(node).toBe(nodeCrypto.createHash('sha256').update(text).digest('base64url'))
+      expect(await webPlatform.sha256Base64url(text)).toBe(node)
+    }
+  })
+
+  it('find an optional peer on Node, never on the Web platform', () => {
+    expect(nodePlatform.optionalPeer('@opentelemetry/api')).toHaveProperty('trace')
+    expect(nodePlatform.optionalPeer('no-such-package-here')).toBeUndefined()
+    expect(webPlatform.optionalPeer('@opentelemetry/api')).toBeUndefined()
   })
 })
 

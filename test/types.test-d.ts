@@ -17,7 +17,7 @@ import {
   type HardBounceEvent,
   type InvalidEvent,
   isKnownEvent,
-  type SendCleanEvent,
+  type KnownEvent,
   type SoftBounceEvent,
   type SpamEvent,
   type UnknownEvent,
@@ -66,7 +66,7 @@ describe('handler types narrow per event', () => {
       })
       .on('*', (event) => {
         expectTypeOf(event).toEqualTypeOf<WebhookEvent>()
-        if (isKnownEvent(event)) expectTypeOf(event).toEqualTypeOf<SendCleanEvent>()
+        if (isKnownEvent(event)) expectTypeOf(event).toEqualTypeOf<KnownEvent>()
         // The catch-all's union narrows on `event` like any other.
         if (event.event === 'click') expectTypeOf(event).toEqualTypeOf<ClickEvent>()
         if (event.event === 'unknown')
@@ -107,10 +107,10 @@ describe('handler types narrow per event', () => {
   })
 
   it('the union narrows on event', () => {
-    const handle = (event: SendCleanEvent) => {
+    const handle = (event: KnownEvent) => {
       if (event.event === 'open') expectTypeOf(event.msg.opens[0]!.openIp).toBeString()
     }
-    expectTypeOf(handle).parameter(0).toEqualTypeOf<SendCleanEvent>()
+    expectTypeOf(handle).parameter(0).toEqualTypeOf<KnownEvent>()
   })
 
   it('rejects misspelt fields at every level, and reaches extra fields as unknown', () => {

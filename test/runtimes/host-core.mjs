@@ -52,26 +52,6 @@ function revive(value, call) {
   return value
 }
 
-function generates() {
-  try {
-    return new Function('return 1')() === 1
-  } catch {
-    return false
-  }
-}
-
-function compiles(base64) {
-  try {
-    const binary = atob(base64)
-    const bytes = new Uint8Array(binary.length)
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-    new WebAssembly.Module(bytes)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * @param {object} host
  * @param {Function} host.createFetchHandler sendclean-webhooks/fetch
@@ -80,8 +60,16 @@ function compiles(base64) {
  * @param {(body: object) => Promise<object>} host.call posts to the test's bridge
  * @param {(adapter: string, id: string, options: object) => Promise<boolean>} [host.mountNode] Node-style
  *   adapters (Express, Koa, node), served by the host's node:http server
+ * @param {string} host.platform which platform file `#platform` resolved to
  */
-export function createHost({ createFetchHandler, createHonoHandler, Hono, call, mountNode }) {
+export function createHost({
+  createFetchHandler,
+  createHonoHandler,
+  Hono,
+  call,
+  mountNode,
+  platform,
+}) {
   const apps = new Map()
   // The receiver's own log lines go to the test too, before the answer they belong to.
   const error = console.error.bind(console)
@@ -150,13 +138,8 @@ export function createHost({ createFetchHandler, createHonoHandler, Hono, call, 
             : globalThis.navigator?.userAgent === 'Cloudflare-Workers'
               ? 'workerd'
               : `node ${globalThis.process?.version}`,
-        nodeCrypto: typeof globalThis.process?.getBuiltinModule === 'function',
-        // Whether this runtime compiles the form decoder's WebAssembly module (sent by the
-        // test), as src/form-wasm.ts does; where it cannot, the JavaScript loop decodes.
-        formWasm: compiles(url.searchParams.get('wasm') ?? ''),
-        // Whether this runtime compiles generated JavaScript, as src/passes-unchanged.ts does
-        // for validation's fast check; where it cannot, the same check walks the schema's tree.
-        generatedCode: generates(),
+        // Which platform file the package's `#platform` import resolved to (`node` or `web`).
+        platform,
       })
     }
     const match = /^\/m\/([^/]+)(\/.*)$/.exec(url.pathname)

@@ -1,9 +1,9 @@
 // The matrix host for Node 22/24, Bun and Deno: serves receivers registered by the test (see
 // host-core.mjs) and prints {"web": port, "node": port} once listening. $HOST_CALLBACK is the
-// test's bridge; $HOST_WEB_CRYPTO=1 hides node:crypto first, so the core takes its Web Crypto path.
+// test's bridge. Started with `--conditions=browser`, the package resolves its Web platform file
+// (Web Crypto), as on Workers; `#platform` here resolves as it does inside the package.
+import { PLATFORM } from '#platform'
 import { createHost } from './host-core.mjs'
-
-if (process.env.HOST_WEB_CRYPTO === '1') delete process.getBuiltinModule
 
 const dist = new URL('../../dist/', import.meta.url)
 const { createFetchHandler } = await import(new URL('fetch.js', dist).href)
@@ -46,6 +46,7 @@ const host = createHost({
   Hono,
   call,
   mountNode: runtime === 'deno' ? undefined : mountNode,
+  platform: PLATFORM,
 })
 
 const idOf = (url) => /^\/m\/([^/]+)\//.exec(url ?? '')?.[1]

@@ -1,7 +1,9 @@
 // The matrix host for Cloudflare workerd (bundled by runtimes.test.ts, run by miniflare). No
-// nodejs_compat: node:crypto is absent, so the core verifies with Web Crypto, as on Workers.
+// nodejs_compat: the `workerd` export condition picks the Web platform file (Web Crypto).
 // Calls to the test's bridge leave through miniflare's outbound service.
+
 import { Hono } from 'hono'
+import { PLATFORM } from '#platform'
 import { createFetchHandler } from '../../dist/fetch.js'
 import { createHonoHandler } from '../../dist/hono.js'
 import { createHost } from './host-core.mjs'
@@ -14,7 +16,7 @@ const call = (body) =>
 let host
 export default {
   fetch(request, env, ctx) {
-    host ??= createHost({ createFetchHandler, createHonoHandler, Hono, call })
+    host ??= createHost({ createFetchHandler, createHonoHandler, Hono, call, platform: PLATFORM })
     return host(request, env, ctx)
   },
 }
