@@ -4,7 +4,8 @@ export default defineConfig([
   {
     entry: {
       index: 'src/index.ts',
-      client: 'src/client.ts',
+      client: 'client/index.ts',
+      testing: 'testing/index.ts',
       express: 'adapters/express.ts',
       koa: 'adapters/koa.ts',
       hono: 'adapters/hono.ts',

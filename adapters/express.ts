@@ -1,13 +1,13 @@
 import type { NextFunction, Request, Response } from 'express'
-import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
-import { attachOn } from '../src/internal.js'
+import type { On, ReceiverHealth, ReceiverSource } from '../src/index.js'
+import { attachOn, receiverFrom } from '../src/internal.js'
 import {
   nodeBody,
   nodeRequest,
   RequestAndResponse,
   requestUrl,
   writeNodeResponse,
-} from './node-http.js'
+} from './shared/node-http.js'
 
 /** What handlers get as context from the Express adapter. */
 export interface ExpressContext {
@@ -37,7 +37,8 @@ function body(req: Request) {
 
 /**
  * Express 5 (and 4) middleware for one webhook endpoint. Mount it on the path registered
- * with SendClean; it answers everything that reaches it.
+ * with SendClean; it answers everything that reaches it. Takes a receiver (shared with other
+ * mounts, tested apart) or the options to build one.
  *
  * Works before any body parser, after `express.urlencoded()` (the form signature covers the
  * decoded fields), and after `express.json()` when `verify` keeps `req.rawBody`.
@@ -54,9 +55,9 @@ function body(req: Request) {
  * )
  */
 export function createExpressMiddleware(
-  options: ReceiverOptions<ExpressContext>,
+  receiverOrOptions: ReceiverSource<ExpressContext>,
 ): ExpressMiddleware {
-  const receiver = createReceiver<ExpressContext>(options)
+  const receiver = receiverFrom(receiverOrOptions)
   const middleware = (async (req, res, next) => {
     try {
       const url = requestUrl(req, req.originalUrl)

@@ -1,6 +1,7 @@
-import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
-import { attachOn, handleWebRequest } from '../src/internal.js'
-import { lingerIfUnread, nodeRequestOf } from './node-http.js'
+import type { On, ReceiverHealth, ReceiverSource } from '../src/index.js'
+import { attachOn, receiverFrom } from '../src/internal.js'
+import { lingerIfUnread, nodeRequestOf } from './shared/node-http.js'
+import { handleWebRequest } from './shared/web.js'
 
 /** What handlers get as context from the fetch adapter. */
 export interface FetchContext {
@@ -16,7 +17,7 @@ export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Re
 
 /**
  * A Web-standard `(Request) => Promise<Response>` handler, for Bun, Deno, Cloudflare Workers
- * and Next.js route handlers.
+ * and Next.js route handlers. Takes a receiver or the options to build one.
  *
  * @example
  * // app/webhooks/sendclean/route.ts (Next.js)
@@ -26,8 +27,8 @@ export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Re
  *   .on('delivered', (event) => console.log(event._id))
  * export { handler as GET, handler as HEAD, handler as POST }
  */
-export function createFetchHandler(options: ReceiverOptions<FetchContext>): FetchHandler {
-  const receiver = createReceiver<FetchContext>(options)
+export function createFetchHandler(receiverOrOptions: ReceiverSource<FetchContext>): FetchHandler {
+  const receiver = receiverFrom(receiverOrOptions)
   const handler = (async (request: Request, ...args: unknown[]) => {
     const response = await handleWebRequest(receiver, request, { request, args }, 'fetch')
     // Served by @hono/node-server: a body refused before it was read is closed gracefully.

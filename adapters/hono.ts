@@ -1,7 +1,8 @@
 import type { Context, Env } from 'hono'
-import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
-import { attachOn, drainUnread, fromWebRequest, toWebResponse } from '../src/internal.js'
-import { honoNodeRequest, lingerIfUnread, nodeRequestOf } from './node-http.js'
+import type { On, ReceiverHealth, ReceiverSource } from '../src/index.js'
+import { attachOn, receiverFrom } from '../src/internal.js'
+import { honoNodeRequest, lingerIfUnread, nodeRequestOf } from './shared/node-http.js'
+import { drainUnread, fromWebRequest, toWebResponse } from './shared/web.js'
 
 const HINT =
   'do not read the body before the receiver, or read it through c.req (Hono keeps a copy)'
@@ -29,9 +30,9 @@ export type HonoHandler<E extends Env> = ((c: Context<E>) => Promise<Response>) 
  * )
  */
 export function createHonoHandler<E extends Env = Env>(
-  options: ReceiverOptions<Context<E>>,
+  receiverOrOptions: ReceiverSource<Context<E>>,
 ): HonoHandler<E> {
-  const receiver = createReceiver<Context<E>>(options)
+  const receiver = receiverFrom(receiverOrOptions)
   const handler = (async (c) => {
     const incoming = nodeRequestOf(c.env)
     const node = honoNodeRequest(c, incoming, HINT)

@@ -1,12 +1,14 @@
 import type { Context, Next } from 'koa'
-import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
-import { attachOn } from '../src/internal.js'
-import { closeIfUnread, nodeBody, nodeRequest, requestUrl } from './node-http.js'
+import type { On, Receiver, ReceiverHealth, ReceiverOptions } from '../src/index.js'
+import { attachOn, receiverWithPath } from '../src/internal.js'
+import { closeIfUnread, nodeBody, nodeRequest, requestUrl } from './shared/node-http.js'
 
-export interface KoaOptions extends ReceiverOptions<Context> {
+export interface KoaMount {
   /** Only answer this path; other requests go to the next middleware. Leave out under @koa/router. */
   path?: string
 }
+
+export interface KoaOptions extends ReceiverOptions<Context>, KoaMount {}
 
 export type KoaMiddleware = ((ctx: Context, next: Next) => Promise<void>) & {
   on: On<Context, KoaMiddleware>
@@ -35,9 +37,17 @@ function body(ctx: Context) {
  *     .on('click', (event, ctx) => ctx.state.clicks.push(event.msg.clicks[0]?.clickUrl)),
  * )
  */
-export function createKoaMiddleware(options: KoaOptions): KoaMiddleware {
-  const { path, ...rest } = options
-  const receiver = createReceiver<Context>(rest)
+export function createKoaMiddleware(options: KoaOptions): KoaMiddleware
+/** The same, for a receiver built once (shared with other mounts, tested apart). */
+export function createKoaMiddleware(
+  receiver: Receiver<Context> | Receiver<unknown>,
+  mount?: KoaMount,
+): KoaMiddleware
+export function createKoaMiddleware(
+  source: KoaOptions | Receiver<Context> | Receiver<unknown>,
+  mount: KoaMount = {},
+): KoaMiddleware {
+  const { receiver, path } = receiverWithPath<Context>(source, mount)
   const middleware = (async (ctx, next) => {
     if (path !== undefined && ctx.path !== path) return next()
     const response = await receiver.handle(

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createReceiver, type On, type ReceiverHealth, type ReceiverOptions } from '../src/index.js'
-import { attachOn } from '../src/internal.js'
-import { nodeBody, nodeRequest, RequestAndResponse, writeNodeResponse } from './node-http.js'
+import type { On, Receiver, ReceiverHealth, ReceiverOptions } from '../src/index.js'
+import { attachOn, receiverWithPath } from '../src/internal.js'
+import { nodeBody, nodeRequest, RequestAndResponse, writeNodeResponse } from './shared/node-http.js'
 
 /** What handlers get as context from the Node adapter. */
 export interface NodeContext {
@@ -9,10 +9,12 @@ export interface NodeContext {
   res: ServerResponse
 }
 
-export interface NodeHandlerOptions extends ReceiverOptions<NodeContext> {
+export interface NodeMount {
   /** Only answer this path (query ignored); others go to `next()`, or get 404 without one. */
   path?: string
 }
+
+export interface NodeHandlerOptions extends ReceiverOptions<NodeContext>, NodeMount {}
 
 export type NodeHandler = ((
   req: IncomingMessage,
@@ -34,9 +36,17 @@ export type NodeHandler = ((
  *   .on('open', (event) => console.log(event.msg.opens[0]?.openIp))
  * createServer(handler).listen(3000)
  */
-export function createNodeHandler(options: NodeHandlerOptions): NodeHandler {
-  const { path, ...rest } = options
-  const receiver = createReceiver<NodeContext>(rest)
+export function createNodeHandler(options: NodeHandlerOptions): NodeHandler
+/** The same, for a receiver built once (shared with other mounts, tested apart). */
+export function createNodeHandler(
+  receiver: Receiver<NodeContext> | Receiver<unknown>,
+  mount?: NodeMount,
+): NodeHandler
+export function createNodeHandler(
+  source: NodeHandlerOptions | Receiver<NodeContext> | Receiver<unknown>,
+  mount: NodeMount = {},
+): NodeHandler {
+  const { receiver, path } = receiverWithPath<NodeContext>(source, mount)
   const handler = (async (req, res, next) => {
     if (path !== undefined && (req.url ?? '/').split('?')[0] !== path) {
       if (next) return next()

@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process'
 import { Agent, request } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import { DEFAULT_MAX_BODY_BYTES, type EventName, signDelivery } from 'sendclean-webhooks'
-import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/emulator'
+import { DEFAULT_MAX_BODY_BYTES, type EventName } from 'sendclean-webhooks'
+import { SAMPLE_TYPES, sampleEvent, signDelivery } from 'sendclean-webhooks/testing'
 import { SOAK_KEY, SOAK_PATH } from './soak-server.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -1,8 +1,9 @@
 // Signed SendClean deliveries of N realistic events, and JSON bodies of the same byte size for
 // the peers, built once per N.
+
 import { createHmac } from 'node:crypto'
 import { DEFAULT_EVENTS_FIELD, type EventName } from 'sendclean-webhooks'
-import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/emulator'
+import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/testing'
 
 export const KEY = 'bench-key-aVLnPysvkKUU95AFrb47Zr'
 export const URL_SIGNED = 'https://example.com/webhooks/sendclean'
@@ -21,7 +22,7 @@ export interface Payload {
 export function payload(n: number): Payload {
   const events = Array.from({ length: n }, (_, i) =>
     sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName, {
-      id: `msg-${i}`,
+      _id: `msg-${i}`,
       ts: 1_700_000_000_000 + i,
     }),
   )
@@ -57,7 +58,7 @@ export function distinctPayload(n: number): { form: string; signature: string } 
   const run = ++serial
   const events = Array.from({ length: n }, (_, i) =>
     sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName, {
-      id: `msg-${process.pid}-${run}-${i}`,
+      _id: `msg-${process.pid}-${run}-${i}`,
       ts: Date.now(),
     }),
   )

@@ -6,7 +6,7 @@ import { parse as parseQuery } from 'node:querystring'
 import { Webhooks } from '@octokit/webhooks'
 import { z } from 'zod'
 import { DEFAULT_EVENTS_FIELD } from '../src/constants.js'
-import { eventSchemas } from '../src/events.js'
+import { eventSchemas } from '../src/events/schemas.js'
 import { KEY, type Payload, URL_SIGNED } from './payloads.js'
 
 /**

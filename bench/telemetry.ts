@@ -13,7 +13,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { createReceiver, EVENT_NAMES, type ReceiverOptions } from 'sendclean-webhooks'
-import { telemetryFor } from '../src/telemetry.js'
+import { telemetryFor } from '../src/telemetry/telemetry.js'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
 
 const smoke = process.argv.includes('--smoke')

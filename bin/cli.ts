@@ -3,17 +3,14 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startEmulator } from '../emulator/index.js'
 import { wantsColour } from '../emulator/live-log.js'
-import { SAMPLE_TYPES, sampleEvent } from '../emulator/samples.js'
 import {
   DEFAULT_EVENTS_FIELD,
   DEFAULT_SIGNATURE_HEADER,
   type EventName,
-  signDelivery,
-  signForm,
-  signJson,
   verifyWebhook,
 } from '../src/index.js'
-import { timingSafeEqualString } from '../src/timing-safe-equal.js'
+import { timingSafeEqualString } from '../src/internal.js'
+import { SAMPLE_TYPES, sampleEvent, signDelivery, signForm, signJson } from '../testing/index.js'
 import { triggerOnEmulator } from './follow.js'
 
 const USAGE = {

@@ -1,7 +1,7 @@
-import { DEFAULT_EVENTS_FIELD, type EventName, signDelivery } from '../src/index.js'
+import { DEFAULT_EVENTS_FIELD, type EventName } from '../src/index.js'
 import { backoffMs, sleep } from '../src/internal.js'
+import { SAMPLE_TYPES, sampleEvent, signDelivery } from '../testing/index.js'
 import { ANSWER_LIMIT, type Attempt, type Bus, type Delivery } from './bus.js'
-import { SAMPLE_TYPES, sampleEvent } from './samples.js'
 import {
   ApiError,
   causeOf,

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto'
-import { EVENT_NAMES, HANDSHAKE_BODY, signDelivery } from '../src/index.js'
+import { EVENT_NAMES, HANDSHAKE_BODY } from '../src/index.js'
+import { signDelivery } from '../testing/index.js'
 import type { Bus } from './bus.js'
 import {
   ApiError,

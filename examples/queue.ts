@@ -3,8 +3,7 @@
 // throwaway redis-server when it is unset). Without --keep it delivers a signed batch to each
 // receiver, waits until the workers handled all of it, prints who handled what, and stops.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { signDelivery } from 'sendclean-webhooks'
-import { SAMPLE_TYPES, sampleEvent } from 'sendclean-webhooks/emulator'
+import { SAMPLE_TYPES, sampleEvent, signDelivery } from 'sendclean-webhooks/testing'
 
 const KEY = process.env.SENDCLEAN_WEBHOOK_KEY ?? 'queue-example-key'
 const ports = [Number(process.env.PORT_A ?? 3001), Number(process.env.PORT_B ?? 3002)]

@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto'
-import {
-  type ConnectionOptions,
-  type Job,
-  type JobsOptions,
-  Queue,
-  Worker,
-  type WorkerOptions,
-} from 'bullmq'
+import type { ConnectionOptions, Job, JobsOptions, Queue, Worker, WorkerOptions } from 'bullmq'
 import {
   type EventSink,
   type HandlerMap,
@@ -21,6 +14,7 @@ import {
   telemetryFor,
   within,
 } from '../src/internal.js'
+import { bullmq } from './bullmq.js'
 
 /**
  * Queue mode on BullMQ: the receiver verifies and validates, adds one job per event, and answers
@@ -76,6 +70,7 @@ export function createQueue(
     typeof options.connection === 'object' && !('status' in options.connection)
       ? { ...options.connection, enableOfflineQueue: false }
       : options.connection
+  const { Queue } = bullmq()
   return new Queue(name, { connection: connection as ConnectionOptions, prefix: options.prefix })
 }
 
@@ -149,6 +144,7 @@ export function createWorker(
   registry.addMap(handlers)
   const { openTelemetry, ...workerOptions } = options
   const telemetry = telemetryFor(openTelemetry)
+  const { Worker } = bullmq()
   return new Worker<EventJobData>(
     queueName,
     async (job) => {
@@ -175,4 +171,4 @@ export function createWorker(
   )
 }
 
-export { Queue, Worker } from 'bullmq'
+export type { Queue, Worker } from 'bullmq'

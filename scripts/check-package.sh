@@ -33,7 +33,7 @@ function walk(file) {
 }
 for (const entry of process.argv.slice(1)) walk(`dist/${entry}.js`)
 console.log(`no Node built-in imports in the ${seen.size} files reachable from ${process.argv.slice(1).join(", ")}`)
-' index hono fetch client
+' index hono fetch client testing platform-web
 npx publint --strict
 # Every resolution mode attw checks, node10 included (subpaths through typesVersions).
 npx attw "$scratch/$tarball"
@@ -46,7 +46,7 @@ npm install --silent --no-audit --no-fund --prefer-offline "./$tarball" \
   typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 bullmq@^6 \
   @hono/node-server@^1 ioredis@^5 @opentelemetry/api@~1.9.0 @opentelemetry/sdk-node@0.212.0 >/dev/null
 
-subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/emulator sendclean-webhooks/queue sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
+subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/testing sendclean-webhooks/emulator sendclean-webhooks/queue sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
 
 cat > esm.mjs <<'JS'
 const subpaths = process.argv.slice(2)
@@ -159,3 +159,20 @@ if npx --no-install sendclean-webhooks trigger send --url "http://127.0.0.1:$por
 fi
 kill "$verifier"
 echo "bin: npx sendclean-webhooks trigger delivers batches an independent verifier accepts"
+
+# Queue mode without its optional peer: the entry still imports (ESM and CJS), and its first use
+# throws a WebhookError that names the fix.
+npm uninstall --silent --no-audit --no-fund bullmq >/dev/null
+cat > no-bullmq.mjs <<'JS'
+import { createRequire } from 'node:module'
+for (const queue of [await import('sendclean-webhooks/queue'), createRequire(import.meta.url)('sendclean-webhooks/queue')]) {
+  try {
+    queue.createQueue('events', { connection: {} })
+    throw new Error('createQueue worked without bullmq')
+  } catch (error) {
+    if (error.code !== 'CONFIGURATION' || !error.message.includes('npm install bullmq')) throw error
+  }
+}
+console.log('queue: without bullmq, the first use says: npm install bullmq')
+JS
+node no-bullmq.mjs

@@ -6,8 +6,9 @@
 //     and retried, the receivers are redeployed with new + old key, and the retry lands.
 // The emulator's web console shows it all; `npm run demo -- --keep` leaves the emulator and the
 // examples running afterwards, to browse and send more from the console (Ctrl-C to stop).
+
+import { createClient } from '../client/index.js'
 import { startEmulator } from '../emulator/index.js'
-import { createClient } from '../src/client.js'
 import { type RunningExample, startExample } from './run-example.js'
 
 const PATH = '/webhooks/sendclean'

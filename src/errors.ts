@@ -1,5 +1,3 @@
-import { describeInvalid, type InvalidEvent } from './events.js'
-
 /**
  * Every error the receiver produces carries a stable `code` (switch on it) and the HTTP
  * `status` it is answered with. Messages never contain key material.
@@ -125,16 +123,29 @@ export function handlerError(
   )
 }
 
-/** An authentic event failed its schema: reported, and the rest of the batch goes on. */
-export function invalidEventError(event: InvalidEvent, index: number): WebhookError {
+/** The request's body or events are not what SendClean sends (400). */
+export function malformed(message: string): WebhookError {
+  return new WebhookError('MALFORMED_PAYLOAD', message)
+}
+
+/** A batch of more events than `maxEvents` allows (413). */
+export function tooManyEvents(count: number, max: number): WebhookError {
   return new WebhookError(
-    'INVALID_EVENT',
-    `${describeInvalid(event, index)}; the event was not handled by its type's handlers`,
-    { event, index },
+    'PAYLOAD_TOO_LARGE',
+    `the batch has ${count} events, more than the limit of ${max} (maxEvents)`,
   )
 }
 
 /** Unusable options, thrown when the factory runs (never at a request). */
 export function configurationError(message: string): WebhookError {
   return new WebhookError('CONFIGURATION', message)
+}
+
+/** A positive integer option, or its default; anything else is a configuration error. */
+export function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw configurationError(`\`${name}\` must be a positive integer`)
+  }
+  return value
 }

@@ -6,8 +6,19 @@ export {
   DEFAULT_SIGNATURE_HEADER,
   HANDSHAKE_BODY,
 } from './constants.js'
+export type { EventSink, QueuedEvent } from './delivery/dispatch.js'
+export type { Handler, HandlerMap, On } from './delivery/handlers.js'
+export {
+  type ClaimResult,
+  type EventOutcome,
+  type IdempotencyStore,
+  memoryStore,
+  type RedisLike,
+  redisStore,
+} from './delivery/idempotency.js'
 export { WebhookError, type WebhookErrorCode, type WebhookErrorDetails } from './errors.js'
-export { eventIdentity } from './event-identity.js'
+export { type FeedbackReport, parseFeedbackReport } from './events/feedback-report.js'
+export { eventIdentity } from './events/identity.js'
 export {
   type ClickEvent,
   type DeliveredEvent,
@@ -27,37 +38,34 @@ export {
   type SpamEvent,
   type UnknownEvent,
   type WebhookEvent,
-} from './events.js'
-export { type FeedbackReport, parseFeedbackReport } from './feedback-report.js'
-export type { Handler, HandlerMap, On } from './handlers.js'
+  type WireEvent,
+} from './events/schemas.js'
 export {
-  type ClaimResult,
-  type EventOutcome,
-  type IdempotencyStore,
-  memoryStore,
-  type RedisLike,
-  redisStore,
-} from './idempotency.js'
-export { type NodeReadable, ParsedBody, type RequestBody } from './read-body.js'
-export { createReceiver, Receiver } from './receiver.js'
-export { type SignedDelivery, signDelivery, signForm, signJson } from './signature.js'
-export { type StoreCheck, storeConformance } from './store-conformance.js'
+  createReceiver,
+  Receiver,
+  type ReceiverHealth,
+  type ReceiverOptions,
+  type ReceiverSource,
+} from './receiver.js'
+export {
+  type HeaderReader,
+  type NodeReadable,
+  ParsedBody,
+  type RequestBody,
+  type WebhookRequest,
+  type WebhookResponse,
+} from './request/request.js'
 export type {
   OpenTelemetryApi,
   OtelMeterProvider,
   OtelSpanContext,
   OtelTracerProvider,
   TelemetryOptions,
-} from './telemetry.js'
-export type {
-  EventSink,
-  HeaderReader,
-  KeySource,
-  QueuedEvent,
-  ReceiverHealth,
-  ReceiverOptions,
-  RequestInfo,
-  WebhookRequest,
-  WebhookResponse,
-} from './types.js'
-export { type VerifyWebhookOptions, verifyWebhook } from './verify-webhook.js'
+} from './telemetry/telemetry.js'
+export type { KeySource, RequestInfo } from './verify/verify-request.js'
+export {
+  type VerifySignatureOptions,
+  type VerifyWebhookOptions,
+  verifySignature,
+  verifyWebhook,
+} from './verify/verify-webhook.js'

@@ -1,25 +1,129 @@
-import { type Deliver, deliverer } from './dispatch.js'
-import { configurationError, WebhookError } from './errors.js'
-import { canonicalJson } from './event-identity.js'
-import type { InvalidEvent } from './events.js'
-import { HandlerRegistry, type On } from './handlers.js'
-import { type Config, resolveOptions } from './options.js'
-import { accepted, errorResponse, handshake } from './responses.js'
-import { type Observation, type Telemetry, telemetryFor } from './telemetry.js'
-import type { ReceiverHealth, ReceiverOptions, WebhookRequest, WebhookResponse } from './types.js'
-import { verifiedBatch } from './verified-batch.js'
-import { within } from './within.js'
+import {
+  type Deliver,
+  type DeliveryConfig,
+  type DeliveryOptions,
+  deliverer,
+  resolveDeliveryOptions,
+} from './delivery/dispatch.js'
+import { type HandlerMap, HandlerRegistry, type On } from './delivery/handlers.js'
+import {
+  configurationError,
+  malformed,
+  positiveInteger,
+  tooManyEvents,
+  WebhookError,
+} from './errors.js'
+import { canonicalJson, eventIdentity } from './events/identity.js'
+import type { InvalidEvent } from './events/schemas.js'
+import {
+  accepted,
+  errorResponse,
+  handshake,
+  type WebhookRequest,
+  type WebhookResponse,
+} from './request/request.js'
+import {
+  type Observation,
+  type Telemetry,
+  type TelemetryOptions,
+  telemetryFor,
+} from './telemetry/telemetry.js'
+import { within } from './time.js'
+import {
+  resolveVerifyOptions,
+  type VerifyConfig,
+  type VerifyOptions,
+  verifiedBatch,
+} from './verify/verify-request.js'
+
+const DEFAULT_HOOK_TIMEOUT_MS = 5000
+
+/** Options shared by the core and every adapter: how requests are verified, how batches are delivered, and these. */
+export interface ReceiverOptions<C = unknown> extends VerifyOptions<C>, DeliveryOptions {
+  /** Handlers by event type; `on()` adds more. */
+  on?: HandlerMap<C>
+  /**
+   * Called with every error before it is answered (switch on `error.code`). Without it,
+   * 5xx errors (with their cause) and URL mismatches are written to `console.error` (never
+   * any key).
+   *
+   * For a `HANDLER_FAILED` error, return `'skip'` to give up on that event: the batch goes on,
+   * and the event is recorded as skipped in the idempotency store (when there is one).
+   *
+   * The hook is awaited for at most `hookTimeoutMs`; past that the answer goes out without it.
+   */
+  onError?: (error: WebhookError, context: C) => unknown
+  /** How long the error hook may hold an answer, in ms. Default 5 s. */
+  hookTimeoutMs?: number
+  /**
+   * OpenTelemetry traces and metrics (README, "Observability"). By default they go to the
+   * global providers whenever `@opentelemetry/api` is installed and an SDK is registered;
+   * nothing is recorded otherwise. `false` turns them off.
+   */
+  openTelemetry?: TelemetryOptions | false
+}
+
+/** For a health endpoint: see the README, "Observability". */
+export interface ReceiverHealth {
+  /** False while the queue (queue mode) cannot take a batch; always true in process. */
+  ready: boolean
+  /** When a batch with events last passed its signature check in this process. */
+  lastVerifiedAt: Date | null
+  /** Queue mode: whether the queue answered, and why not. */
+  queue?: { ready: boolean; error?: string }
+}
+
+/** Options checked once, with every default filled in (the caller's object is left alone). */
+interface Config<C> extends VerifyConfig<C>, DeliveryConfig {
+  onError: ReceiverOptions<C>['onError']
+  hookTimeoutMs: number
+  openTelemetry: ReceiverOptions<C>['openTelemetry']
+}
+
+/** Check the options and fill in defaults; misconfiguration throws here, not at the first request. */
+function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
+  const verify = resolveVerifyOptions(options)
+  const delivery = resolveDeliveryOptions(options, eventIdentity)
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw configurationError('`onError` must be a function')
+  }
+  const telemetry = options.openTelemetry
+  if (
+    telemetry !== undefined &&
+    telemetry !== false &&
+    (typeof telemetry !== 'object' || telemetry === null)
+  ) {
+    throw configurationError('`openTelemetry` must be an object of options, or false')
+  }
+  if (
+    options.queue !== undefined &&
+    (options.on !== undefined || options.idempotency !== undefined)
+  ) {
+    throw configurationError(
+      'in queue mode events are handled by workers: pass the handlers (and rely on job ids for de-duplication) there, not `on` or `idempotency` here',
+    )
+  }
+  return {
+    ...verify,
+    ...delivery,
+    onError: options.onError,
+    hookTimeoutMs: positiveInteger(options.hookTimeoutMs, 'hookTimeoutMs', DEFAULT_HOOK_TIMEOUT_MS),
+    openTelemetry: telemetry,
+  }
+}
 
 class HookTimeout extends Error {}
 
 /**
- * The framework-free receiver: verifies, answers the handshake, parses and dispatches.
- * Adapters wrap `handle()`; use it directly for a framework without an adapter.
+ * The framework-free receiver: its options and handlers, built once. Every adapter takes one
+ * (or options to build one), so one receiver can serve several mounts; `handle()` answers a
+ * request without a framework, and `receive()` runs handlers on events without HTTP.
  *
  * @example
  * const receiver = createReceiver({ keys: process.env.SENDCLEAN_WEBHOOK_KEY ?? [] })
  *   .on('hard_bounce', (event) => suppress(event.msg.bounceDesc))
- * const { status, headers, body } = await receiver.handle({ method, url, headers, body, context })
+ * app.use('/webhooks/sendclean', createExpressMiddleware(receiver))
+ * const { status, headers, body } = await receiver.handle({ method, url, headers, body })
  */
 export class Receiver<C = unknown> {
   /** Add a handler for one event type, several, `unknown` or `*`. Chainable. */
@@ -71,6 +175,24 @@ export class Receiver<C = unknown> {
   }
 
   /**
+   * Run the handlers (or, in queue mode, the sink) on events already verified, without a
+   * signature check: for tests, and for events that reached you another way (a replay from your
+   * own store). Each event is validated as in a request, claimed in the idempotency store when
+   * there is one, and handled once; resolves when every event was handled, skipped or already
+   * done, and rejects with the `WebhookError` a request would have been answered with.
+   *
+   * @example
+   * await receiver.receive([sampleEvent('hard_bounce')])
+   */
+  async receive(events: readonly unknown[], context?: C): Promise<void> {
+    if (!Array.isArray(events)) throw malformed('receive() takes an array of events')
+    const { maxEvents } = this.#config
+    if (events.length > maxEvents) throw tooManyEvents(events.length, maxEvents)
+    // A copy: delivery empties the array it is given once the events are validated.
+    await this.#deliver([...events], context as C, undefined)
+  }
+
+  /**
    * Readiness and recency, for a health endpoint: `ready` is false while the queue (queue
    * mode) cannot take a batch; `lastVerifiedAt` is when a batch with events last passed its
    * signature check in this process.
@@ -118,7 +240,7 @@ export class Receiver<C = unknown> {
       }
       this.#lastVerified = Date.now()
       if (observation) observation.events = raw.length
-      await this.#deliver(raw, request.context, observation)
+      await this.#deliver(raw, request.context as C, observation)
       return accepted()
     } catch (caught) {
       const error =
@@ -128,7 +250,7 @@ export class Receiver<C = unknown> {
               cause: caught,
             })
       if (observation) observation.outcome = error.code
-      if (!this.#reported.has(error)) await this.#report(error, request.context)
+      if (!this.#reported.has(error)) await this.#report(error, request.context as C)
       return errorResponse(error)
     }
   }
@@ -170,6 +292,27 @@ export class Receiver<C = unknown> {
     }
     return undefined
   }
+}
+
+/** What every adapter accepts: a receiver (shared by several mounts), or options to build one. */
+export type ReceiverSource<C> = Receiver<C> | Receiver<unknown> | ReceiverOptions<C>
+
+/** The receiver given, or a new one built from the options given. */
+export function receiverFrom<C>(source: ReceiverSource<C>): Receiver<C> {
+  return source instanceof Receiver ? (source as Receiver<C>) : new Receiver<C>(source)
+}
+
+/**
+ * For adapters with options of their own (`path`): the receiver given, with `mount`, or one
+ * built from options that also carry the adapter's own (`{ ...receiverOptions, path }`).
+ */
+export function receiverWithPath<C>(
+  source: ReceiverSource<C> & { path?: string },
+  mount: { path?: string } = {},
+): { receiver: Receiver<C>; path: string | undefined } {
+  if (source instanceof Receiver) return { receiver: source as Receiver<C>, path: mount.path }
+  const { path, ...options } = source as ReceiverOptions<C> & { path?: string }
+  return { receiver: new Receiver<C>(options), path }
 }
 
 /**

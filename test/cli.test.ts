@@ -8,8 +8,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createNodeHandler } from '../adapters/node.js'
+import { createClient } from '../client/index.js'
 import { freePort } from '../scripts/run-example.js'
-import { createClient } from '../src/client.js'
 import { FIELD, formDelivery, KEY, URL_REGISTERED } from './support/fixtures.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { deliverer } from '../src/dispatch.js'
-import { HandlerRegistry } from '../src/handlers.js'
-import { resolveOptions } from '../src/options.js'
-import type { QueuedEvent } from '../src/types.js'
-import { KEY, SEED_EVENTS_TEXT } from './support/fixtures.js'
+import { deliverer, type QueuedEvent, resolveDeliveryOptions } from '../src/delivery/dispatch.js'
+import { HandlerRegistry } from '../src/delivery/handlers.js'
+import { eventIdentity } from '../src/events/identity.js'
+import { SEED_EVENTS_TEXT } from './support/fixtures.js'
 
 const report = async () => undefined
 
@@ -17,7 +16,7 @@ describe('a batch in hand holds one copy of its events', () => {
     handlers.add('*', (event: { event: string }) => {
       seen.push({ type: event.event, rawLength: raw.length })
     })
-    const deliver = deliverer(resolveOptions<undefined>({ keys: KEY }), handlers, report)
+    const deliver = deliverer(resolveDeliveryOptions({}, eventIdentity), handlers, report)
     await deliver(raw, undefined, undefined)
     // Every event still reached its handler, validated, while the array of originals was empty.
     expect(seen).toHaveLength(count)
@@ -30,10 +29,12 @@ describe('a batch in hand holds one copy of its events', () => {
   it('queue mode keeps every original for the job', async () => {
     const raw = JSON.parse(SEED_EVENTS_TEXT) as unknown[]
     const jobs: QueuedEvent[][] = []
-    const config = resolveOptions<undefined>({
-      keys: KEY,
-      queue: { sink: { enqueue: async (batch) => void jobs.push([...batch]) } },
-    })
+    const config = resolveDeliveryOptions(
+      {
+        queue: { sink: { enqueue: async (batch) => void jobs.push([...batch]) } },
+      },
+      eventIdentity,
+    )
     await deliverer(config, new HandlerRegistry<undefined>(), report)(raw, undefined, undefined)
     expect(raw).toEqual(JSON.parse(SEED_EVENTS_TEXT))
     expect(jobs[0]?.map((job) => job.raw)).toEqual(JSON.parse(SEED_EVENTS_TEXT))

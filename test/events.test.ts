@@ -219,8 +219,8 @@ describe('eventIdentity', () => {
     vi.doMock('#platform', () => import('../src/platform/web.js'))
     const digest = vi.spyOn(globalThis.crypto.subtle, 'digest')
     try {
-      const web = await import('../src/event-identity.js')
-      const events = await import('../src/events.js')
+      const web = await import('../src/events/identity.js')
+      const events = await import('../src/events/schemas.js')
       expect(await web.eventIdentity(events.parseEvent(SEED_EVENTS[0]))).toBe(node)
       expect(digest).toHaveBeenCalled()
     } finally {

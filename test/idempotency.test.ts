@@ -8,9 +8,9 @@ import {
   parseEvent,
   type ReceiverOptions,
   redisStore,
-  storeConformance,
   type WebhookEvent,
 } from '../src/index.js'
+import { storeConformance } from '../testing/index.js'
 import {
   COLLIDING_EVENTS,
   KEY,

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createReceiver, signForm, type WebhookRequest } from '../src/index.js'
+import { createReceiver, type WebhookRequest } from '../src/index.js'
+import { signForm } from '../testing/index.js'
 
 const URL_ = 'https://example.com/webhooks/sendclean'
 const KEY = 'property-key'

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { WebhookError } from '../src/errors.js'
-import { BodyCollector, readBody } from '../src/read-body.js'
+import { BodyCollector, readBody } from '../src/request/read-body.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (b: Uint8Array) => new TextDecoder().decode(b)

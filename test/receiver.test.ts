@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   createReceiver,
   HANDSHAKE_BODY,
+  memoryStore,
   type ReceiverOptions,
   type WebhookError,
   type WebhookEvent,
@@ -11,6 +12,7 @@ import {
   FORM,
   formDelivery,
   KEY,
+  SEED_EVENTS,
   SEED_EVENTS_TEXT,
   SIGNATURE_HEADER,
   URL_REGISTERED,
@@ -400,5 +402,85 @@ describe('keys from the environment', () => {
     const res = await createReceiver({ ...base, keys: () => undefined }).handle(signed())
     expect(res.status).toBe(500)
     expect(res.body).toContain('the `keys` resolver returned no key')
+  })
+})
+
+describe('handle() without a context', () => {
+  it('answers and runs handlers; the context they get is undefined', async () => {
+    const contexts: unknown[] = []
+    const receiver = createReceiver({
+      ...base,
+      on: { '*': (_e, context) => void contexts.push(context) },
+    })
+    const { context: _dropped, ...request } = signed()
+    expect((await receiver.handle(request)).status).toBe(200)
+    expect(contexts).toEqual(SEED_EVENTS.map(() => undefined))
+  })
+})
+
+describe('receive(): handlers without HTTP', () => {
+  const byType = (type: string) =>
+    SEED_EVENTS.find((e) => e.event === type) as (typeof SEED_EVENTS)[number]
+  const HARD_BOUNCE = byType('hard_bounce')
+  const SEND = byType('send')
+
+  it('validates and runs every event in order, with the context given, and checks no signature', async () => {
+    const seen: Array<[string, unknown]> = []
+    const receiver = createReceiver<string>({ keys: [], onError: () => {} }).on(
+      '*',
+      (event, context) => {
+        seen.push([event.event, context])
+      },
+    )
+    await receiver.receive(SEED_EVENTS, 'job-42')
+    expect(seen).toEqual(SEED_EVENTS.map((e) => [e.event, 'job-42']))
+  })
+
+  it('gives typed events (date added, numeric strings made numbers) and keeps its input as it was', async () => {
+    const dates: number[] = []
+    const input = [{ ...HARD_BOUNCE, ts: String(HARD_BOUNCE.ts) }]
+    const copy = structuredClone(input)
+    await createReceiver({ keys: [] })
+      .on('hard_bounce', (event) => void dates.push(event.date.getTime()))
+      .receive(input)
+    expect(dates).toEqual([HARD_BOUNCE.ts])
+    expect(input).toEqual(copy)
+  })
+
+  it('sends an event that fails its schema to `invalid`, and runs the rest', async () => {
+    const got: string[] = []
+    const receiver = createReceiver({ keys: [], onError: () => {} })
+      .on('invalid', (event) => void got.push(`invalid:${event.type}`))
+      .on('send', () => void got.push('send'))
+    await receiver.receive([{ ...HARD_BOUNCE, msg: {} }, SEND])
+    expect(got).toEqual(['invalid:hard_bounce', 'send'])
+  })
+
+  it('runs an event once across calls with an idempotency store', async () => {
+    let runs = 0
+    const receiver = createReceiver({ keys: [], idempotency: { store: memoryStore() } }).on(
+      'send',
+      () => void runs++,
+    )
+    await receiver.receive([SEND])
+    await receiver.receive([SEND])
+    expect(runs).toBe(1)
+  })
+
+  it('rejects with the WebhookError a request would have been answered with', async () => {
+    const receiver = createReceiver({ keys: [], onError: () => {}, maxEvents: 2 }).on(
+      'send',
+      () => {
+        throw new Error('boom')
+      },
+    )
+    await expect(receiver.receive([SEND])).rejects.toMatchObject({
+      code: 'HANDLER_FAILED',
+      status: 500,
+    })
+    await expect(receiver.receive(SEED_EVENTS)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
+    await expect(receiver.receive({} as unknown as unknown[])).rejects.toMatchObject({
+      code: 'MALFORMED_PAYLOAD',
+    })
   })
 })

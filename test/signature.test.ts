@@ -1,8 +1,8 @@
 import * as nodeCrypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { signDelivery, signForm, signJson } from '../src/index.js'
 import * as nodePlatform from '../src/platform/node.js'
 import * as webPlatform from '../src/platform/web.js'
+import { signDelivery, signForm, signJson } from '../testing/index.js'
 import {
   FIELD,
   KEY,

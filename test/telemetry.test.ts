@@ -1,5 +1,6 @@
 // OpenTelemetry: spans and data points for every row of the status table, per-event outcomes,
 // queue mode end to end (receiver and worker in one trace), health, and "nothing without an SDK".
+
 import * as api from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
@@ -9,7 +10,8 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest'
+import packageJson from '../package.json' with { type: 'json' }
 import { bullmqSink, createQueue, createWorker } from '../queue/index.js'
 import {
   createReceiver,
@@ -267,6 +269,11 @@ describe('the steps and the events of a verified batch', () => {
     const res = await receiver.handle(signedRequest())
     expect(res.status).toBe(200)
     const [root] = spans('sendclean.webhook.receive')
+    // The tracer is named and versioned after the package, from package.json.
+    expect(root?.instrumentationScope).toMatchObject({
+      name: 'sendclean-webhooks',
+      version: packageJson.version,
+    })
     const id = root?.spanContext().spanId
     const childrenOf = (parent: string | undefined) =>
       spans().filter((s) => s.parentSpanContext?.spanId === parent)
@@ -381,6 +388,21 @@ describe('the steps and the events of a verified batch', () => {
 })
 
 describe('the API given instead of found (Workers bundles)', () => {
+  it("names the tracer with package.json's version, whatever it is", async () => {
+    vi.resetModules()
+    vi.doMock('../package.json', () => ({ name: 'sendclean-webhooks', version: '9.8.7' }))
+    try {
+      const fresh = await import('../src/index.js')
+      const res = await fresh.createReceiver<undefined>(base()).handle(signedRequest())
+      expect(res.status).toBe(200)
+      const [root] = spans('sendclean.webhook.receive')
+      expect(root?.instrumentationScope.version).toBe('9.8.7')
+    } finally {
+      vi.doUnmock('../package.json')
+      vi.resetModules()
+    }
+  })
+
   it('uses the module passed as openTelemetry.api', async () => {
     const receiver = createReceiver<undefined>({
       ...base(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { timingSafeEqual, timingSafeEqualString } from '../src/timing-safe-equal.js'
+import { timingSafeEqual, timingSafeEqualString } from '../src/verify/signature.js'
 
 describe('timingSafeEqual', () => {
   it('compares contents', () => {

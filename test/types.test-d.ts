@@ -24,7 +24,9 @@ import {
   type WebhookError,
   type WebhookErrorCode,
   type WebhookEvent,
+  type WireEvent,
 } from '../src/index.js'
+import { sampleEvent } from '../testing/index.js'
 
 describe('handler types narrow per event', () => {
   it('one type', () => {
@@ -212,5 +214,36 @@ describe('the emulator', () => {
       // @ts-expect-error only attempts carry an attempt
       if (event.type === 'delivery') void event.attempt
     })
+  })
+})
+
+describe('sendclean-webhooks/testing', () => {
+  it('types sampleEvent by its event type, and its overrides by that type', () => {
+    expectTypeOf(sampleEvent('click')).toEqualTypeOf<WireEvent<'click'>>()
+    expectTypeOf(sampleEvent('click').msg.clicks[0]?.clickUrl).toEqualTypeOf<string | undefined>()
+    // @ts-expect-error: not an event type
+    sampleEvent('clik')
+    // @ts-expect-error: `_id` is a string
+    sampleEvent('send', { _id: 1 })
+    // @ts-expect-error: a hard bounce's msg has no clicks
+    sampleEvent('hard_bounce', { msg: { clicks: [] } })
+  })
+})
+
+describe('adapters take a receiver', () => {
+  it("of their own context, or of `unknown` (shared between frameworks), not another's", () => {
+    const shared = createReceiver({ keys: 'k' })
+    const forExpress = createReceiver<ExpressContext>({ keys: 'k' })
+    const forKoa = createReceiver<KoaContext>({ keys: 'k' })
+    createExpressMiddleware(shared)
+    createExpressMiddleware(forExpress)
+    createKoaMiddleware(shared, { path: '/hook' })
+    createKoaMiddleware(forKoa)
+    createHonoHandler(shared)
+    createFetchHandler(shared)
+    // @ts-expect-error: its handlers expect Koa's context
+    createExpressMiddleware(forKoa)
+    // @ts-expect-error: the path goes in the second argument with a receiver
+    createKoaMiddleware(shared, { keys: 'k' })
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { verifyWebhook, WebhookError } from '../src/index.js'
+import { verifySignature, verifyWebhook, WebhookError } from '../src/index.js'
 import {
   FIELD,
   FORM,
@@ -92,5 +92,60 @@ describe('verifyWebhook', () => {
         maxFields: 2,
       }),
     ).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
+  })
+})
+
+describe('verifySignature', () => {
+  const url = URL_REGISTERED
+  const headers = { 'content-type': FORM, [SIGNATURE_HEADER]: signature }
+
+  it('is true for a signed delivery: form text or bytes, the fields a parser left, any key of several', async () => {
+    expect(await verifySignature({ body, headers, url, keys: KEY })).toBe(true)
+    expect(
+      await verifySignature({
+        body: new TextEncoder().encode(body),
+        headers: new Headers(headers),
+        url,
+        keys: [OLD_KEY, KEY],
+      }),
+    ).toBe(true)
+    expect(
+      await verifySignature({ body: { [FIELD]: SEED_EVENTS_TEXT }, signature, url, keys: KEY }),
+    ).toBe(true)
+  })
+
+  it('is false, never a throw, for a wrong key, another URL, no signature, no key, or a field sent twice', async () => {
+    expect(await verifySignature({ body, headers, url, keys: OLD_KEY })).toBe(false)
+    expect(await verifySignature({ body, headers, url: `${url}/`, keys: KEY })).toBe(false)
+    expect(await verifySignature({ body, headers: { 'content-type': FORM }, url, keys: KEY })).toBe(
+      false,
+    )
+    expect(await verifySignature({ body, headers, url, keys: [] })).toBe(false)
+    const twice = `${body}&${body}`
+    const twiceSigned = referenceSignature(KEY, url, { [FIELD]: SEED_EVENTS_TEXT })
+    expect(await verifySignature({ body: twice, signature: twiceSigned, url, keys: KEY })).toBe(
+      false,
+    )
+  })
+
+  it('checks a handshake-shaped body too (it parses no events)', async () => {
+    const empty = formDelivery('[]')
+    expect(
+      await verifySignature({ body: empty.body, signature: empty.signature, url, keys: KEY }),
+    ).toBe(true)
+    expect(await verifySignature({ body: empty.body, signature, url, keys: KEY })).toBe(false)
+  })
+
+  it('signs a JSON body as the URL followed by its raw text', async () => {
+    const { createHmac } = await import('node:crypto')
+    const json = SEED_EVENTS_TEXT
+    const jsonSignature = createHmac('sha1', KEY)
+      .update(url + json)
+      .digest('base64')
+    const jsonHeaders = { 'content-type': 'application/json', [SIGNATURE_HEADER]: jsonSignature }
+    expect(await verifySignature({ body: json, headers: jsonHeaders, url, keys: KEY })).toBe(true)
+    expect(await verifySignature({ body: `${json} `, headers: jsonHeaders, url, keys: KEY })).toBe(
+      false,
+    )
   })
 })

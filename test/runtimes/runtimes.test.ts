@@ -7,9 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SAMPLE_TYPES, sampleEvent } from '../../emulator/samples.js'
 import { bundleForWorkerd, startWorkerd } from '../../scripts/workerd.js'
 import type { EventName, WebhookEvent } from '../../src/index.js'
+import { SAMPLE_TYPES, sampleEvent } from '../../testing/index.js'
 import { badInputMatrix } from '../support/bad-input-matrix.js'
 import {
   FORM,
@@ -204,7 +204,7 @@ for (const runtime of RUNTIMES) {
 
     it('handles a 1000-event batch, every event once and in order', async () => {
       const sent = Array.from({ length: 1000 }, (_, i) =>
-        sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName, { id: `big-${i}` }),
+        sampleEvent(SAMPLE_TYPES[i % SAMPLE_TYPES.length] as EventName, { _id: `big-${i}` }),
       )
       const text = JSON.stringify(sent)
       const handled: string[] = []

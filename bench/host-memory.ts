@@ -1,0 +1,62 @@
+// Does the package change its host's memory? `npm run bench:host-memory [-- --base <dist>]`
+// runs a host application (bench/host-memory-child.ts) that allocates and frees 300 buffers of
+// 0.2–3.5 MiB, in fresh processes: without the package, and with this build loaded and serving
+// 2,000 requests of 100 events first (and with the build in <dist> too, when given). It prints
+// the resident memory each keeps after the burst; the target is that the package's host keeps
+// no more than 1.1× what the bare host keeps (a library must not tune its host's allocator).
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const smoke = process.argv.includes('--smoke')
+const baseAt = process.argv.indexOf('--base')
+const requests = smoke ? 200 : 2000
+const runs = smoke ? 1 : 5
+
+function host(dist: string): number {
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'bench/host-memory-child.ts', dist, String(requests)],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TSX_TSCONFIG_PATH: 'bench/tsconfig.json' },
+    },
+  )
+  return (JSON.parse(out.trim().split('\n').pop() as string) as { rss: number }).rss
+}
+
+const hosts: Array<[string, string]> = [
+  ['bare host (no package)', ''],
+  ['host serving requests with this build', `${root}dist`],
+]
+if (baseAt > 0)
+  hosts.push([
+    `host serving requests with ${process.argv[baseAt + 1]}`,
+    process.argv[baseAt + 1] as string,
+  ])
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0)
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+const results = new Map<string, number[]>()
+// Interleaved: each run starts every host once, in turn.
+for (let run = 0; run < runs; run++) {
+  for (const [name, dist] of hosts) results.set(name, [...(results.get(name) ?? []), host(dist)])
+}
+const bare = median(results.get(hosts[0]?.[0] as string) ?? [])
+const lines = [
+  `| host, after a burst of 300 buffers of 0.2–3.5 MiB (${runs} runs, fresh processes) | RSS, MiB (median) | ÷ bare host |`,
+  '|---|---:|---:|',
+  ...hosts.map(([name]) => {
+    const rss = median(results.get(name) ?? [])
+    return `| ${name} | ${mib(rss)} | ${(rss / bare).toFixed(2)} |`
+  }),
+]
+process.stdout.write(`${lines.join('\n')}\n`)
+const ours = median(results.get(hosts[1]?.[0] as string) ?? [])
+if (!smoke && ours > bare * 1.1) {
+  process.stderr.write(
+    `target missed: the host with the package keeps ${(ours / bare).toFixed(2)}× the bare host's RSS\n`,
+  )
+  process.exitCode = 1
+}

@@ -1,0 +1,359 @@
+import { z } from 'zod'
+import { backoffMs, sleep } from '../src/internal.js'
+
+/**
+ * A typed client for SendClean's webhook management API (`/settings/*Webhook`). fetch-based,
+ * so it runs wherever the receiver runs.
+ */
+
+/** The event types a webhook can subscribe to. `delivered` is accepted too (see the README). */
+export type SubscribableEvent =
+  | 'send'
+  | 'delivered'
+  | 'open'
+  | 'click'
+  | 'soft_bounce'
+  | 'hard_bounce'
+  | 'spam'
+
+export interface ClientOptions {
+  ownerId: string
+  token: string
+  /** Default `https://api.sendclean.net/v1.0`. */
+  baseUrl?: string
+  /** White-label app domain, sent as `SendCleanTES_APP_DOMAIN`. */
+  appDomain?: string
+  fetch?: typeof fetch
+  /** Per attempt. Default 10 s. */
+  timeoutMs?: number
+  /**
+   * Retries, with backoff. Every call is retried after a 429 (the rate limiter refused it, so
+   * nothing was applied); only the idempotent calls (`listWebhooks`, `getWebhook`,
+   * `editWebhook`) also after a 5xx, a network failure or a timeout, since the request may
+   * have reached SendClean and a repeated `addWebhook` could create a second webhook. Default 3.
+   */
+  retries?: number
+  /** Base of the exponential backoff (full jitter). Default 500 ms. */
+  retryDelayMs?: number
+}
+
+export interface WebhookInput {
+  url: string
+  events?: readonly SubscribableEvent[]
+  description?: string
+  storeLog?: boolean
+}
+
+export interface Webhook {
+  webhookId: string
+  url: string
+  events: SubscribableEvent[]
+  description: string
+  storeLog: boolean
+  /** Always a string, though the documentation calls it an integer. */
+  key: string
+  createdAt: Date | null
+}
+
+export interface WebhookInfo extends Webhook {
+  lastSuccess: Date | null
+  totalEvents: number
+}
+
+/**
+ * What went wrong, for {@link SendCleanApiError}: SendClean answered `status: "error"`
+ * (`validation`, `general`, `authentication`: its `name`), a non-200 HTTP answer after the
+ * retries (`http`), no answer (`network`, `timeout`), an answer that is not what the API
+ * documents (`response`), or the client was created with unusable options (`configuration`).
+ */
+export type ClientErrorKind =
+  | 'validation'
+  | 'general'
+  | 'authentication'
+  | 'http'
+  | 'network'
+  | 'timeout'
+  | 'response'
+  | 'configuration'
+
+/**
+ * The one error the client throws; switch on `kind`. Never contains the token.
+ *
+ * @example
+ * try { await client.addWebhook({ url }) } catch (error) {
+ *   if (error instanceof SendCleanApiError && error.kind === 'validation') console.log(error.apiMessage)
+ * }
+ */
+export class SendCleanApiError extends Error {
+  override name = 'SendCleanApiError'
+  readonly kind: ClientErrorKind
+  /** The API method (`addWebhook`, …), when a call failed. */
+  readonly method: string | undefined
+  /** The HTTP status, for `http` (429 when rate limited). */
+  readonly status: number | undefined
+  /** SendClean's `code` and `message`, for `validation`, `general` and `authentication`. */
+  readonly code: number | undefined
+  readonly apiMessage: string | undefined
+
+  constructor(
+    kind: ClientErrorKind,
+    message: string,
+    details: {
+      method?: string
+      status?: number
+      code?: number
+      apiMessage?: string
+      cause?: unknown
+    } = {},
+  ) {
+    const where = details.method ? `${details.method}: ` : ''
+    super(`sendclean-webhooks client: ${where}${message}`, { cause: details.cause })
+    this.kind = kind
+    this.method = details.method
+    this.status = details.status
+    this.code = details.code
+    this.apiMessage = details.apiMessage
+  }
+}
+
+function httpError(method: string, status: number): SendCleanApiError {
+  return new SendCleanApiError('http', `HTTP ${status}`, { method, status })
+}
+
+const KINDS: Record<string, ClientErrorKind> = {
+  ValidationError: 'validation',
+  GeneralError: 'general',
+  AuthenticationError: 'authentication',
+}
+
+const numeric = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+const seconds = z
+  .union([numeric, z.null(), z.literal('')])
+  .optional()
+  .transform((value) => (typeof value === 'number' && value > 0 ? new Date(value * 1000) : null))
+
+const webhookWire = z
+  .looseObject({
+    webhook_id: z.union([z.string(), z.number()]).transform(String),
+    url: z.string(),
+    event: z.string().optional().default(''),
+    description: z.string().nullish().default(''),
+    store_log: z.string().optional().default('Disable'),
+    key: z.union([z.string(), z.number()]).transform(String),
+    create_date: seconds,
+  })
+  .transform(
+    (w): Webhook => ({
+      webhookId: w.webhook_id,
+      url: w.url,
+      events: w.event
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean) as SubscribableEvent[],
+      description: w.description ?? '',
+      storeLog: w.store_log.toLowerCase() === 'enable',
+      key: w.key,
+      createdAt: w.create_date,
+    }),
+  )
+
+const infoWire = z
+  .looseObject({
+    webhook_data: z.looseObject({
+      last_success: seconds,
+      total_event: numeric.optional().default(0),
+    }),
+  })
+  .transform((r) => r.webhook_data)
+
+const envelope = z.discriminatedUnion('status', [
+  z.looseObject({ status: z.literal('success') }),
+  z.looseObject({
+    status: z.literal('error'),
+    code: numeric.optional().default(-1),
+    name: z.string(),
+    message: z.string().optional().default(''),
+  }),
+])
+
+/** The documented `listWebhook` example single-quotes a value; be lenient about that one quirk. */
+function parseLenient(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    const fixed = text.replace(/:\s*'([^'"\\\n]*)'/g, ':"$1"')
+    if (fixed === text) throw error
+    return JSON.parse(fixed)
+  }
+}
+
+/** Calls that can be repeated without a second effect: only these are retried after a 5xx. */
+const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
+
+/**
+ * The management API, typed.
+ *
+ * @example
+ * const client = createClient({ ownerId: process.env.SENDCLEAN_OWNER_ID!, token: process.env.SENDCLEAN_TOKEN! })
+ * await client.addWebhook({ url: 'https://example.com/webhooks/sendclean', events: ['hard_bounce', 'spam'] })
+ * const [hook] = await client.listWebhooks()
+ */
+export function createClient(options: ClientOptions) {
+  if (!options?.ownerId || !options.token) {
+    throw new SendCleanApiError('configuration', 'ownerId and token are required')
+  }
+  const baseUrl = (options.baseUrl ?? 'https://api.sendclean.net/v1.0').replace(/\/+$/, '')
+  const doFetch = options.fetch ?? globalThis.fetch
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const retries = options.retries ?? 3
+  const retryDelayMs = options.retryDelayMs ?? 500
+
+  async function attempt(method: string, body: string): Promise<Response> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), timeoutMs)
+    try {
+      return await doFetch(`${baseUrl}/settings/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        signal: controller.signal,
+      })
+    } catch (cause) {
+      if (controller.signal.aborted)
+        throw new SendCleanApiError('timeout', `no answer within ${timeoutMs} ms`, { method })
+      // The cause may quote the request; keep only its message, which never holds the body.
+      throw new SendCleanApiError(
+        'network',
+        `request failed (${(cause as Error)?.message ?? 'unknown'})`,
+        { method },
+      )
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Wait before retry number `retry` (0-based): Retry-After when given, else jittered backoff. */
+  function pause(retry: number, res?: Response): Promise<unknown> {
+    const after = Number(res?.headers.get('retry-after'))
+    const wait = Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : undefined
+    return sleep(wait ?? backoffMs(retryDelayMs, retry))
+  }
+
+  async function call(
+    method: string,
+    params: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const idempotent = IDEMPOTENT.has(method)
+    const body = JSON.stringify({
+      owner_id: options.ownerId,
+      token: options.token,
+      ...(options.appDomain ? { SendCleanTES_APP_DOMAIN: options.appDomain } : {}),
+      ...params,
+    })
+    for (let retry = 0; ; retry++) {
+      let res: Response
+      try {
+        res = await attempt(method, body)
+      } catch (error) {
+        // The request may have been applied before the connection failed or the time ran out.
+        if (!idempotent || retry >= retries) throw error
+        await pause(retry)
+        continue
+      }
+      if (res.status === 429 || (idempotent && res.status >= 500)) {
+        await res.body?.cancel()
+        if (retry >= retries) throw httpError(method, res.status)
+        await pause(retry, res)
+        continue
+      }
+      if (!res.ok) {
+        await res.body?.cancel()
+        throw httpError(method, res.status)
+      }
+      let parsed: unknown
+      try {
+        parsed = parseLenient(await res.text())
+      } catch (cause) {
+        throw new SendCleanApiError('response', 'the answer is not JSON', { method, cause })
+      }
+      const result = envelope.safeParse(parsed)
+      if (!result.success) {
+        throw new SendCleanApiError('response', 'the answer has no valid status', { method })
+      }
+      const answer = result.data
+      if (answer.status === 'error') {
+        throw new SendCleanApiError(
+          KINDS[answer.name] ?? 'general',
+          `${answer.name}: ${answer.message}`,
+          { method, code: answer.code, apiMessage: answer.message },
+        )
+      }
+      return answer
+    }
+  }
+
+  function shape<T>(method: string, schema: z.ZodType<T>, value: unknown): T {
+    const result = schema.safeParse(value)
+    if (!result.success) {
+      throw new SendCleanApiError(
+        'response',
+        `unexpected answer: ${z.prettifyError(result.error)}`,
+        {
+          method,
+        },
+      )
+    }
+    return result.data
+  }
+
+  function wire(input: Partial<WebhookInput>): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    if (input.url !== undefined) out.url = input.url
+    if (input.events !== undefined) out.event = input.events.join(',')
+    if (input.description !== undefined) out.description = input.description
+    if (input.storeLog !== undefined) out.store_log = input.storeLog ? 'Enable' : 'Disable'
+    return out
+  }
+
+  return {
+    /** Register a webhook; SendClean checks the URL answers the handshake first. */
+    async addWebhook(input: WebhookInput): Promise<{ message: string }> {
+      const answer = await call('addWebhook', wire(input))
+      return { message: String(answer.message ?? '') }
+    },
+    async editWebhook(webhookId: string, input: WebhookInput): Promise<{ message: string }> {
+      const answer = await call('editWebhook', { webhook_id: webhookId, ...wire(input) })
+      return { message: String(answer.message ?? '') }
+    },
+    /** SendClean signs with the new key at once: deploy it to the receiver alongside the old one. */
+    async resetWebhookKey(webhookId: string): Promise<{ webhookId: string; key: string }> {
+      const answer = await call('keyResetWebhook', { webhook_id: webhookId })
+      return shape(
+        'keyResetWebhook',
+        z
+          .looseObject({
+            webhook_id: z.union([z.string(), z.number()]).transform(String),
+            key: z.union([z.string(), z.number()]).transform(String),
+          })
+          .transform((a) => ({ webhookId: a.webhook_id, key: a.key })),
+        answer,
+      )
+    },
+    async listWebhooks(): Promise<Webhook[]> {
+      const answer = await call('listWebhook', {})
+      return shape('listWebhook', z.array(webhookWire), answer.webhook_list ?? [])
+    },
+    async deleteWebhook(webhookId: string): Promise<{ message: string }> {
+      const answer = await call('deleteWebhook', { webhook_id: webhookId })
+      return { message: String(answer.message ?? '') }
+    },
+    async getWebhook(webhookId: string): Promise<WebhookInfo> {
+      const answer = await call('getWebhookInfo', { webhook_id: webhookId })
+      const base = shape('getWebhookInfo', webhookWire, (answer.webhook_data as object) ?? {})
+      const extra = shape('getWebhookInfo', infoWire, answer)
+      return { ...base, lastSuccess: extra.last_success, totalEvents: extra.total_event }
+    },
+  }
+}
+
+export type SendCleanClient = ReturnType<typeof createClient>

@@ -1,0 +1,81 @@
+// One receiver built once, mounted by every adapter at once over real HTTP: each mount verifies
+// with the receiver's keys and runs the receiver's handlers, and `on()` through any mount adds
+// to the same receiver.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import express from 'express'
+import { Hono } from 'hono'
+import Koa from 'koa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createExpressMiddleware } from '../adapters/express.js'
+import { createFetchHandler } from '../adapters/fetch.js'
+import { createHonoHandler } from '../adapters/hono.js'
+import { createKoaMiddleware } from '../adapters/koa.js'
+import { createNodeHandler } from '../adapters/node.js'
+import { createReceiver } from '../src/index.js'
+import { KEY, postSeedBatch, SEED_EVENTS } from './support/fixtures.js'
+
+const PATH = '/webhooks/sendclean'
+
+function listen(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = createServer(handler).listen(0, '127.0.0.1', () => resolve(server))
+  })
+}
+const base = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+describe('one receiver, every adapter', () => {
+  const handled: string[] = []
+  const viaMount: string[] = []
+  const receiver = createReceiver({ keys: KEY, onError: () => {} }).on('*', (event) => {
+    handled.push(event.event)
+  })
+  const servers: Record<string, Server> = {}
+
+  beforeAll(async () => {
+    const app = express()
+    const expressMount = createExpressMiddleware(receiver)
+    app.use(PATH, expressMount)
+    servers.express = await listen(app)
+
+    const koa = new Koa()
+    koa.use(createKoaMiddleware(receiver, { path: PATH }))
+    servers.koa = await listen(koa.callback())
+
+    servers.node = await listen(createNodeHandler(receiver, { path: PATH }))
+
+    const hono = new Hono().all(PATH, createHonoHandler(receiver))
+    servers.hono = await listen(getRequestListener(hono.fetch))
+
+    servers.fetch = await listen(getRequestListener(createFetchHandler(receiver)))
+
+    // A handler added through one mount is the receiver's: every mount runs it.
+    expressMount.on('spam', (event) => void viaMount.push(event._id))
+  })
+  afterAll(() => {
+    for (const server of Object.values(servers)) server.close()
+  })
+
+  for (const adapter of ['express', 'koa', 'node', 'hono', 'fetch']) {
+    it(`${adapter}: verifies with the receiver's key and runs its handlers`, async () => {
+      handled.length = 0
+      viaMount.length = 0
+      const server = servers[adapter] as Server
+      const response = await postSeedBatch(`${base(server)}${PATH}`, KEY)
+      expect(response.status).toBe(200)
+      expect(handled).toEqual(SEED_EVENTS.map((e) => e.event))
+      expect(viaMount).toEqual(SEED_EVENTS.filter((e) => e.event === 'spam').map((e) => e._id))
+      const forged = await postSeedBatch(`${base(server)}${PATH}`, 'not-the-key')
+      expect(forged.status).toBe(401)
+    })
+  }
+
+  it('koa and node keep their path option with a receiver: other paths pass through', async () => {
+    const koa = await fetch(`${base(servers.koa as Server)}/elsewhere`)
+    expect(koa.status).toBe(404)
+    const node = await fetch(`${base(servers.node as Server)}/elsewhere`)
+    expect(node.status).toBe(404)
+    expect(await node.text()).toBe('Not Found')
+  })
+})
