@@ -30,7 +30,7 @@ module.exports = {
       'leaves-import-nothing',
       'errors, constants, time and the platform files are the bottom layer',
       { path: '^src/(errors|constants|time)\\.ts$|^src/platform/' },
-      { path: '^src/', pathNot: '^src/constants\\.ts$' },
+      { path: '^src/', pathNot: '^src/(constants\\.ts$|platform/)' },
     ),
     forbid(
       'events-below-transport',

@@ -1,6 +1,9 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { compareBytes, decodeForm } from '../src/request/form.js'
+import { describe, expect, it, vi } from 'vitest'
+import { bytesModule, compileFormWat } from '../scripts/build-wasm.js'
+import { FORM_WASM_BASE64 } from '../src/platform/form-wasm-bytes.js'
+import { createFormLoop } from '../src/platform/node.js'
+import { compareBytes, decodeForm, type FormLoop } from '../src/request/form.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const text = (b: Uint8Array | string) => (typeof b === 'string' ? b : new TextDecoder().decode(b))
@@ -72,9 +75,22 @@ const anyBody = fc.oneof(
     .map((pieces) => new Uint8Array(pieces.flat())),
 )
 
-describe('decodeForm', () => {
+/**
+ * Which loop decodes: the JavaScript one, or the Node platform file's WebAssembly one (for every
+ * body of 512 bytes or more), in its usual chunks or in small ones, so that chunks end at every
+ * offset of escapes and 16-byte steps. Every body goes through the loop, however short.
+ */
+const LOOPS: Array<[string, () => FormLoop | undefined]> = [
+  ['JavaScript', () => undefined],
+  ['WebAssembly', () => createFormLoop()],
+  ['WebAssembly, 3-byte chunks', () => createFormLoop(3)],
+  ['WebAssembly, 21-byte chunks', () => createFormLoop(21)],
+]
+
+describe.each(LOOPS)('decodeForm, %s loop', (_name, makeLoop) => {
+  const loop = makeLoop()
   const fieldsOf = (body: Uint8Array, max?: number) => {
-    const fields = decodeForm(body, max)
+    const fields = decodeForm(body, max, loop, 0)
     if (!fields) throw new Error('more fields than allowed')
     return fields
   }
@@ -125,7 +141,7 @@ describe('decodeForm', () => {
     fc.assert(
       fc.property(anyBody, fc.integer({ min: 0, max: 6 }), (body, max) => {
         const count = reference(body).length
-        const fields = decodeForm(body, max)
+        const fields = decodeForm(body, max, loop, 0)
         if (count > max) expect(fields).toBeUndefined()
         else expect(fields).toHaveLength(count)
       }),
@@ -154,6 +170,62 @@ describe('decodeForm', () => {
   it('keeps raw bytes that are not valid UTF-8 (they are what was signed)', () => {
     const [field] = fieldsOf(bytes('a=%FF%FE'))
     expect([...asBytes(field?.value ?? '')]).toEqual([0xff, 0xfe])
+  })
+})
+
+describe('the WebAssembly loop', () => {
+  it('is made on Node (so the loops above are not the JavaScript loop four times)', () => {
+    expect(createFormLoop()).toBeDefined()
+  })
+
+  it('is what src/platform/form.wat compiles to', async () => {
+    const base64 = await compileFormWat()
+    expect(bytesModule(base64)).toContain(FORM_WASM_BASE64)
+    expect(base64).toBe(FORM_WASM_BASE64)
+  })
+
+  it('decodes an event batch as the JavaScript loop does, from 512 bytes on by default', () => {
+    const events = JSON.stringify(
+      Array.from({ length: 300 }, (_, i) => ({ _id: `m${i}`, msg: { subject: 'Hi & bye +1 ü' } })),
+    )
+    const body = bytes(new URLSearchParams({ SendCleantes_events: events, a: 'b' }).toString())
+    const js = decodeForm(body, 32)
+    const wasm = decodeForm(body, 32, createFormLoop())
+    expect(wasm?.map((f) => [f.name, text(f.value)])).toEqual(
+      js?.map((f) => [f.name, text(f.value)]),
+    )
+    expect(text(wasm?.[0]?.value ?? '')).toBe(events)
+  })
+
+  it('is not made where the engine will not compile the module; the JavaScript loop decodes', async () => {
+    vi.resetModules()
+    const CompileError = WebAssembly.CompileError
+    vi.stubGlobal('WebAssembly', {
+      Module: class {
+        constructor() {
+          throw new CompileError(
+            'WebAssembly.Module(): Wasm code generation disallowed by embedder',
+          )
+        }
+      },
+    })
+    try {
+      const platform = await import('../src/platform/node.js')
+      expect(platform.createFormLoop()).toBeUndefined()
+    } finally {
+      vi.unstubAllGlobals()
+      vi.resetModules()
+    }
+  })
+
+  it('decodes a body of any size in three pages of memory, its own per instance', () => {
+    const loop = createFormLoop()
+    const big = 'x%41+'.repeat(1_000_000) // 5 MB
+    expect(text(decodeForm(bytes(`v=${big}`), 32, loop)?.[0]?.value ?? '')).toBe(
+      'xA '.repeat(1_000_000),
+    )
+    expect(loop?.memoryBytes).toBe(3 * 64 * 1024)
+    expect(createFormLoop()).not.toBe(loop)
   })
 })
 

@@ -405,6 +405,45 @@ describe('keys from the environment', () => {
   })
 })
 
+describe("the platform's form loop", () => {
+  afterEach(() => {
+    vi.doUnmock('#platform')
+    vi.resetModules()
+  })
+
+  it('each receiver makes its own, and decodes large form bodies with it', async () => {
+    vi.resetModules()
+    const made: Array<{ runs: number }> = []
+    vi.doMock('#platform', async () => {
+      const node = await vi.importActual<typeof import('../src/platform/node.js')>('#platform')
+      return {
+        ...node,
+        createFormLoop: () => {
+          const loop = node.createFormLoop()
+          if (!loop) throw new Error('no WebAssembly loop on Node')
+          const counted = { runs: 0 }
+          made.push(counted)
+          const run = loop.run.bind(loop)
+          loop.run = (...args: Parameters<typeof run>) => {
+            counted.runs++
+            run(...args)
+          }
+          return loop
+        },
+      }
+    })
+    const fresh = await import('../src/index.js')
+    const handled: string[] = []
+    const one = fresh.createReceiver({ ...base, on: { '*': (e) => void handled.push(e.event) } })
+    fresh.createReceiver(base)
+    expect((await one.handle(signed())).status).toBe(200)
+    expect(handled).toHaveLength(SEED_EVENTS.length)
+    expect(made).toHaveLength(2)
+    expect(made[0]?.runs).toBeGreaterThan(0)
+    expect(made[1]?.runs).toBe(0)
+  })
+})
+
 describe('handle() without a context', () => {
   it('answers and runs handlers; the context they get is undefined', async () => {
     const contexts: unknown[] = []

@@ -69,3 +69,8 @@ export async function sha256Base64url(text: string): Promise<string> {
 export function optionalPeer(_id: string): unknown {
   return undefined
 }
+
+/** No WebAssembly loop here (Workers refuse to compile from bytes): the JavaScript loop decodes. */
+export function createFormLoop(): undefined {
+  return undefined
+}

@@ -1,6 +1,6 @@
 import { DEFAULT_EVENTS_FIELD } from '../constants.js'
 import { malformed, WebhookError } from '../errors.js'
-import { decodeForm, type FormField, type Signed } from './form.js'
+import { decodeForm, type FormField, type FormLoop, type Signed } from './form.js'
 import { ParsedBody } from './request.js'
 
 /** A batch that passed decoding: what is signed, and the events, parsed on demand. */
@@ -178,6 +178,8 @@ export function decodeBatch(
   contentType: string | null | undefined,
   field: string | undefined,
   maxFields: number,
+  /** The platform's faster form loop, when it has one. */
+  loop?: FormLoop,
 ): Batch | undefined {
   // SendClean's exact header, the usual case, needs no parsing.
   let media = FORM_TYPE
@@ -219,7 +221,7 @@ export function decodeBatch(
   }
   if (!isForm) return fromJson(body, field)
   // Refused at the first field past the limit: a form of a million fields costs `maxFields`.
-  const fields = decodeForm(body, maxFields)
+  const fields = decodeForm(body, maxFields, loop)
   if (!fields) throw tooManyFields(maxFields)
   return fromFields(fields, field)
 }

@@ -3,6 +3,8 @@
  * the keys and the signed URL, check the HMAC against every key in constant time, then parse the
  * events. The one path from a request to its events: the receiver and `verifyWebhook` take it.
  */
+
+import { createFormLoop } from '#platform'
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_EVENTS,
@@ -17,6 +19,7 @@ import {
   WebhookError,
 } from '../errors.js'
 import { type Batch, decodeBatch } from '../request/decode-batch.js'
+import type { FormLoop } from '../request/form.js'
 import { readBody, tooLarge } from '../request/read-body.js'
 import type { HeaderReader, WebhookRequest } from '../request/request.js'
 import { type Observation, step } from '../telemetry/telemetry.js'
@@ -86,6 +89,8 @@ export interface VerifyConfig<C> {
   maxEvents: number
   maxFields: number
   bodyTimeoutMs: number
+  /** This receiver's own instance of the platform's faster form loop, when it has one. */
+  formLoop: FormLoop | undefined
 }
 
 function checkKeys(keys: unknown): void {
@@ -136,6 +141,7 @@ export function resolveVerifyOptions<C>(options: VerifyOptions<C>): VerifyConfig
     maxEvents: positiveInteger(options.maxEvents, 'maxEvents', DEFAULT_MAX_EVENTS),
     maxFields: positiveInteger(options.maxFields, 'maxFields', DEFAULT_MAX_FIELDS),
     bodyTimeoutMs: positiveInteger(options.bodyTimeoutMs, 'bodyTimeoutMs', DEFAULT_TIMEOUT_MS),
+    formLoop: createFormLoop(),
   }
 }
 
@@ -184,7 +190,13 @@ export async function verifiedBatch<C>(
     )
   const body = await step(observation, 'sendclean.body.read', read)
   if (observation && body instanceof Uint8Array) observation.bytes = body.length
-  const batch = decodeBatch(body, headers.get('content-type'), config.field, config.maxFields)
+  const batch = decodeBatch(
+    body,
+    headers.get('content-type'),
+    config.field,
+    config.maxFields,
+    config.formLoop,
+  )
   if (!batch) return undefined
 
   // Verify before parsing the events.

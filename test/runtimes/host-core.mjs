@@ -61,6 +61,7 @@ function revive(value, call) {
  * @param {(adapter: string, id: string, options: object) => Promise<boolean>} [host.mountNode] Node-style
  *   adapters (Express, Koa, node), served by the host's node:http server
  * @param {string} host.platform which platform file `#platform` resolved to
+ * @param {boolean} host.formLoop whether that file made a WebAssembly form loop here
  */
 export function createHost({
   createFetchHandler,
@@ -69,6 +70,7 @@ export function createHost({
   call,
   mountNode,
   platform,
+  formLoop,
 }) {
   const apps = new Map()
   // The receiver's own log lines go to the test too, before the answer they belong to.
@@ -140,6 +142,7 @@ export function createHost({
               : `node ${globalThis.process?.version}`,
         // Which platform file the package's `#platform` import resolved to (`node` or `web`).
         platform,
+        formLoop,
       })
     }
     const match = /^\/m\/([^/]+)(\/.*)$/.exec(url.pathname)

@@ -2,7 +2,7 @@
 // host-core.mjs) and prints {"web": port, "node": port} once listening. $HOST_CALLBACK is the
 // test's bridge. Started with `--conditions=browser`, the package resolves its Web platform file
 // (Web Crypto), as on Workers; `#platform` here resolves as it does inside the package.
-import { PLATFORM } from '#platform'
+import { createFormLoop, PLATFORM } from '#platform'
 import { createHost } from './host-core.mjs'
 
 const dist = new URL('../../dist/', import.meta.url)
@@ -47,6 +47,7 @@ const host = createHost({
   call,
   mountNode: runtime === 'deno' ? undefined : mountNode,
   platform: PLATFORM,
+  formLoop: createFormLoop() !== undefined,
 })
 
 const idOf = (url) => /^\/m\/([^/]+)\//.exec(url ?? '')?.[1]

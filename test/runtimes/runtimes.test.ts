@@ -162,11 +162,15 @@ for (const runtime of RUNTIMES) {
     it('is the runtime it claims, on the platform file its export conditions choose', async () => {
       const info = await (await fetch(`${host('node')().web}/__runtime`)).json()
       expect(info.runtime).toMatch(runtime.reports)
-      // node:crypto (and a require for optional peers) everywhere but on Workers.
-      expect(info.platform).toBe(runtime.name === 'workerd' ? 'web' : 'node')
+      // node:crypto, a require for optional peers and the WebAssembly form loop everywhere but
+      // on Workers.
+      const node = runtime.name !== 'workerd'
+      expect(info.platform).toBe(node ? 'node' : 'web')
+      expect(info.formLoop).toBe(node)
       if (runtime.webConditions) {
         const web = await (await fetch(`${host('web')().web}/__runtime`)).json()
         expect(web.platform).toBe('web')
+        expect(web.formLoop).toBe(false)
       }
     })
 

@@ -3,7 +3,7 @@
 // Calls to the test's bridge leave through miniflare's outbound service.
 
 import { Hono } from 'hono'
-import { PLATFORM } from '#platform'
+import { createFormLoop, PLATFORM } from '#platform'
 import { createFetchHandler } from '../../dist/fetch.js'
 import { createHonoHandler } from '../../dist/hono.js'
 import { createHost } from './host-core.mjs'
@@ -16,7 +16,14 @@ const call = (body) =>
 let host
 export default {
   fetch(request, env, ctx) {
-    host ??= createHost({ createFetchHandler, createHonoHandler, Hono, call, platform: PLATFORM })
+    host ??= createHost({
+      createFetchHandler,
+      createHonoHandler,
+      Hono,
+      call,
+      platform: PLATFORM,
+      formLoop: createFormLoop() !== undefined,
+    })
     return host(request, env, ctx)
   },
 }
