@@ -33,6 +33,31 @@ describe('Hono adapter', () => {
     badInputMatrix(mountWeb)
   })
 
+  it("takes the Web path on node-server when Hono has no bodyCache (it is Hono's, undocumented)", async () => {
+    const handled: string[] = []
+    const app = new Hono()
+    app.use(async (c, next) => {
+      // As a Hono release that renamed its private cache would look to the adapter.
+      Object.defineProperty(c.req, 'bodyCache', { value: undefined })
+      await next()
+    })
+    app.all(
+      PATH,
+      createHonoHandler({ keys: KEY, url: URL_REGISTERED }).on(
+        '*',
+        (e) => void handled.push(e.event),
+      ),
+    )
+    const { body, signature } = formDelivery()
+    const res = await request(createAdaptorServer({ fetch: app.fetch }))
+      .post(PATH)
+      .set('content-type', FORM)
+      .set(SIGNATURE_HEADER, signature)
+      .send(body)
+    expect(res.status).toBe(200)
+    expect(handled).toHaveLength(7)
+  })
+
   it('reads keys from c.env and gives handlers a typed c (Workers-style app.request)', async () => {
     const seen: string[] = []
     const app = new Hono<E>()

@@ -94,16 +94,22 @@ export function nodeRequestOf(env: unknown): IncomingMessage | undefined {
 }
 
 /**
- * @hono/node-server's fast path, feature-detected: when `c.env.incoming` is the Node request and
- * nothing has read the body through Hono yet, read the Node stream directly, skipping the Web
- * Request and ReadableStream node-server would build for it (several times faster for small
- * batches). Anything else (Bun, Deno, Workers, a body already read) takes the Web path.
- * `incoming` is `nodeRequestOf(c.env)`.
+ * The Node request under @hono/node-server, read directly: when `c.env.incoming` (documented by
+ * node-server) is the Node request and nothing has read the body through Hono yet, the core
+ * reads the Node stream instead of the Web `Request` node-server would build for it. Whether Hono
+ * has read the body is told by its `bodyCache`, which Hono does not document: it is
+ * feature-detected, and without it (a Hono that renamed it) every request takes the Web path.
+ * Anything else (Bun, Deno, Workers, a body already read) takes the Web path too. `incoming` is
+ * `nodeRequestOf(c.env)`.
  */
-export function honoNodeRequest<
-  C extends { env: unknown; req: { bodyCache: object; url: string } },
->(c: C, incoming: IncomingMessage | undefined, hint: string): WebhookRequest<C> | undefined {
-  if (!incoming || Object.keys(c.req.bodyCache).length > 0) return undefined
+export function honoNodeRequest<C extends { env: unknown; req: { url: string } }>(
+  c: C,
+  incoming: IncomingMessage | undefined,
+  hint: string,
+): WebhookRequest<C> | undefined {
+  const cache = (c.req as { bodyCache?: unknown }).bodyCache
+  if (!incoming || typeof cache !== 'object' || cache === null) return undefined
+  if (Object.keys(cache).length > 0) return undefined
   // node-server's own rawBody (set when it already buffered the request).
   const raw = (incoming as { rawBody?: unknown }).rawBody
   const body = raw instanceof Uint8Array ? raw : nodeBody(incoming, undefined, hint)
