@@ -16,19 +16,18 @@ export function backoffMs(baseMs: number, retry: number, floor = 0): number {
  * Settle like `work`, or reject with `timeoutError()` once `ms` have passed; the timer is
  * cleared either way, and a late rejection of `work` is swallowed (it lost the race).
  */
-export async function within<T>(
-  work: Promise<T>,
-  ms: number,
-  timeoutError: () => unknown,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), ms)
+export function within<T>(work: Promise<T>, ms: number, timeoutError: () => unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeoutError()), ms)
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
   })
-  work.catch(() => {})
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }

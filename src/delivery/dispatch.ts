@@ -12,7 +12,7 @@ import {
   step,
 } from '../telemetry/telemetry.js'
 import { sleep, within } from '../time.js'
-import type { HandlerRegistry } from './handlers.js'
+import { type HandlerRegistry, isThenable } from './handlers.js'
 import type { ClaimResult, EventOutcome, IdempotencyStore } from './idempotency.js'
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -293,6 +293,19 @@ async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void>
     if (batch.timedOut) break
     batch.index = i
     const event = events[i] as WebhookEvent
+    if (!observation && !config.store && event.event !== 'invalid') {
+      // Nothing to claim, report or observe: the handlers run here, and only a promise a
+      // handler returns is awaited, so synchronous handlers cost no promise per event.
+      try {
+        for (const handler of batch.handlers.chain(event.event)) {
+          const result = handler(event, batch.context)
+          if (isThenable(result)) await result
+        }
+      } catch (cause) {
+        await handlerFailed(batch, event, i, cause)
+      }
+      continue
+    }
     const runOne = () => claimAndRun(batch, event, i, attempt, completions)
     if (observation) await observed(observation, event, i, runOne)
     else await runOne()

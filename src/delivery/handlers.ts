@@ -42,6 +42,8 @@ const KEYS = new Set<string>([...EVENT_NAMES, 'unknown', 'invalid', '*'])
 /** Handlers kept per type, in registration order. */
 export class HandlerRegistry<C> {
   readonly #byType = new Map<string, Handler<WebhookEvent, C>[]>()
+  /** Per type, its own handlers then `*`'s: built on first use, dropped when one is added. */
+  readonly #chains = new Map<string, readonly Handler<WebhookEvent, C>[]>()
 
   add(types: string | readonly string[], handler: unknown): void {
     const list = typeof types === 'string' ? [types] : types
@@ -57,6 +59,7 @@ export class HandlerRegistry<C> {
           `unknown event type "${type}"; expected one of ${[...KEYS].join(', ')}`,
         )
       }
+      this.#chains.clear()
       const handlers = this.#byType.get(type)
       if (handlers) handlers.push(handler as Handler<WebhookEvent, C>)
       else this.#byType.set(type, [handler as Handler<WebhookEvent, C>])
@@ -71,13 +74,33 @@ export class HandlerRegistry<C> {
   }
 
   /**
-   * Run an event's own handlers (or `unknown`'s, or `invalid`'s), then the `*` handlers, one at
-   * a time, each awaited; a handler's throw or rejection comes out as is.
+   * The handlers of an event of type `type`, in the order they run: its type's own (or
+   * `unknown`'s, or `invalid`'s), then `*`'s, each in registration order.
+   */
+  chain(type: string): readonly Handler<WebhookEvent, C>[] {
+    let chain = this.#chains.get(type)
+    if (!chain) {
+      chain = [...(this.#byType.get(type) ?? NONE), ...(this.#byType.get('*') ?? NONE)]
+      this.#chains.set(type, chain)
+    }
+    return chain
+  }
+
+  /**
+   * Run an event's handlers one at a time, in {@link chain} order; a handler's throw or
+   * rejection comes out as is. Only a promise a handler returns is awaited.
    */
   async run(event: WebhookEvent, context: C): Promise<void> {
-    for (const handler of this.#byType.get(event.event) ?? NONE) await handler(event, context)
-    for (const handler of this.#byType.get('*') ?? NONE) await handler(event, context)
+    for (const handler of this.chain(event.event)) {
+      const result = handler(event, context)
+      if (isThenable(result)) await result
+    }
   }
+}
+
+/** Whether a handler returned a promise (or any thenable) to wait for. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 }
 
 const NONE: readonly [] = []
