@@ -11,11 +11,11 @@ import { parse as parseQuery } from 'node:querystring'
 import { DEFAULT_EVENTS_FIELD, DEFAULT_MAX_FIELDS } from '../src/constants.js'
 import { EVENT_NAMES, parseBatch } from '../src/events/schemas.js'
 import { createReceiver } from '../src/index.js'
-import { hmacSha1Base64 } from '../src/platform/node.js'
+import { createFormLoop, hmacSha1Base64 } from '../src/platform/node.js'
 import { decodeForm } from '../src/request/form.js'
 import { formSignedParts } from '../src/verify/signature.js'
 import { KEY, payload, URL_SIGNED } from './payloads.js'
-import { classic, floor, octokitPeer } from './peers.js'
+import { classic, floor, floorZod, octokitPeer } from './peers.js'
 
 const smoke = process.argv.includes('--smoke')
 const sizesAt = process.argv.indexOf('--sizes')
@@ -24,6 +24,7 @@ const SIZES = given ?? (smoke ? [10] : [100, 1000])
 const ROUNDS = smoke ? 3 : 15
 
 const utf8 = new TextDecoder()
+const formLoop = createFormLoop()
 const noop = () => {}
 const receiver = createReceiver<undefined>({
   keys: KEY,
@@ -63,7 +64,14 @@ async function measure(n: number) {
 
   const steps: Step[] = [
     { name: 'core: whole handle()', run: () => receiver.handle(request()) },
-    { name: '1 form decode (decodeForm)', run: () => decodeForm(bytes, DEFAULT_MAX_FIELDS) },
+    {
+      name: "1 form decode (decodeForm, with the Node platform file's WebAssembly loop)",
+      run: () => decodeForm(bytes, DEFAULT_MAX_FIELDS, formLoop),
+    },
+    {
+      name: '1j the same, JavaScript loop only (as on Workers)',
+      run: () => decodeForm(bytes, DEFAULT_MAX_FIELDS),
+    },
     { name: '1f a JS loop copying the same bytes', run: () => copyLoop(bytes, eq) },
     { name: '1n floor: one native pass (TextDecoder)', run: () => utf8.decode(bytes) },
     { name: '1q peer: querystring.parse', run: () => parseQuery(p.form) },
@@ -90,6 +98,7 @@ async function measure(n: number) {
       run: () => parseBatch(raw, false),
     },
     { name: '5z peer: classic zod discriminated union', run: () => classic.safeParse(raw) },
+    { name: 'floor + zod: the same, then the textbook zod union (whole)', run: floorZod(p) },
     {
       name: 'floor: querystring + HMAC + JSON.parse (whole)',
       run: floor(p),
