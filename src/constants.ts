@@ -20,4 +20,7 @@ export const DEFAULT_MAX_FIELDS = 32
 /** SendClean batches up to 1000 events; ten times that leaves room without being unbounded. */
 export const DEFAULT_MAX_EVENTS = 10_000
 
+/** Default of `bodyTimeoutMs` and `handlerTimeoutMs`. */
+export const DEFAULT_TIMEOUT_MS = 30_000
+
 export const ALLOWED_METHODS = 'GET, HEAD, POST'

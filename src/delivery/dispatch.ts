@@ -3,6 +3,7 @@
  * mode) or run through their handlers in this process, in batch order, each event claimed in the
  * idempotency store first, the whole bounded by `handlerTimeoutMs`.
  */
+import { DEFAULT_TIMEOUT_MS } from '../constants.js'
 import { configurationError, handlerError, positiveInteger, WebhookError } from '../errors.js'
 import { invalidEventError, parseBatch, type WebhookEvent } from '../events/schemas.js'
 import {
@@ -15,7 +16,6 @@ import { sleep, within } from '../time.js'
 import { type HandlerRegistry, isThenable } from './handlers.js'
 import type { ClaimResult, EventOutcome, IdempotencyStore } from './idempotency.js'
 
-const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_IDEMPOTENCY_TTL_MS = 72 * 60 * 60 * 1000
 const DEFAULT_QUEUE_TIMEOUT_MS = 5000
 

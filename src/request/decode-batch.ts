@@ -44,20 +44,23 @@ function tooManyFields(max: number): WebhookError {
   )
 }
 
-function fromFields(fields: FormField[], field: string | undefined): Batch | undefined {
-  const names = fields.map((f) => f.name)
+/** A field sent twice is ambiguous (which one was meant?): refused. */
+function refuseDuplicates(fields: readonly FormField[]): void {
   // SendClean sends one field: only a form of several can repeat one.
-  if (names.length > 1) {
-    const seen = new Set<string>()
-    for (const name of names) {
-      if (seen.has(name)) {
-        throw malformed(
-          `the form field "${name}" appears more than once, so the request is ambiguous`,
-        )
-      }
-      seen.add(name)
+  if (fields.length < 2) return
+  const seen = new Set<string>()
+  for (const { name } of fields) {
+    if (seen.has(name)) {
+      throw malformed(
+        `the form field "${name}" appears more than once, so the request is ambiguous`,
+      )
     }
+    seen.add(name)
   }
+}
+
+function fromFields(fields: readonly FormField[], field: string | undefined): Batch | undefined {
+  const names = fields.map((f) => f.name)
   const key = eventsKey(names, field)
   const value = fields.find((f) => f.name === key)?.value
   if (value === undefined) return undefined
@@ -169,18 +172,21 @@ function fieldsFromParsed(value: unknown, maxFields: number, hint: string): Form
   return fields
 }
 
+const NO_FIELDS: Signed = { fields: [] }
+
 /**
- * Turn a body into what is signed and the events, or `undefined` for a POST that is
- * a handshake (empty, no events field, an empty array).
+ * What was signed after the URL: a form body's decoded fields (an empty body is a form of no
+ * fields) or a JSON body's raw bytes. Refuses (`WebhookError`) a body that cannot have been
+ * signed: an unsupported content type or charset, a field sent twice, more than `maxFields`
+ * fields, or what a body parser left of a consumed body.
  */
-export function decodeBatch(
+export function decodeSigned(
   body: Uint8Array | ParsedBody,
   contentType: string | null | undefined,
-  field: string | undefined,
   maxFields: number,
   /** The platform's faster form loop, when it has one. */
   loop?: FormLoop,
-): Batch | undefined {
+): Signed {
   // SendClean's exact header, the usual case, needs no parsing.
   let media = FORM_TYPE
   let params: readonly string[] = NO_PARAMS
@@ -194,14 +200,16 @@ export function decodeBatch(
 
   if (body instanceof ParsedBody) {
     if (isForm && body.value !== undefined) {
-      return fromFields(fieldsFromParsed(body.value, maxFields, body.nestedHint), field)
+      const fields = fieldsFromParsed(body.value, maxFields, body.nestedHint)
+      refuseDuplicates(fields)
+      return { fields }
     }
     throw new WebhookError(
       'BODY_CONSUMED',
       `a body parser consumed the ${isJson ? 'JSON ' : ''}body and left no raw copy, so its signature cannot be checked; ${body.hint}`,
     )
   }
-  if (body.length === 0) return undefined
+  if (body.length === 0) return NO_FIELDS
   if (!isForm && !isJson) {
     throw new WebhookError(
       'UNSUPPORTED_MEDIA_TYPE',
@@ -219,9 +227,26 @@ export function decodeBatch(
       )
     }
   }
-  if (!isForm) return fromJson(body, field)
+  if (!isForm) return { body }
   // Refused at the first field past the limit: a form of a million fields costs `maxFields`.
   const fields = decodeForm(body, maxFields, loop)
   if (!fields) throw tooManyFields(maxFields)
-  return fromFields(fields, field)
+  refuseDuplicates(fields)
+  return { fields }
+}
+
+/**
+ * Turn a body into what is signed and the events, or `undefined` for a POST that is
+ * a handshake (empty, no events field, an empty array).
+ */
+export function decodeBatch(
+  body: Uint8Array | ParsedBody,
+  contentType: string | null | undefined,
+  field: string | undefined,
+  maxFields: number,
+  /** The platform's faster form loop, when it has one. */
+  loop?: FormLoop,
+): Batch | undefined {
+  const signed = decodeSigned(body, contentType, maxFields, loop)
+  return 'fields' in signed ? fromFields(signed.fields, field) : fromJson(signed.body, field)
 }

@@ -26,7 +26,7 @@ export function signedParts(url: string, signed: Signed): SignedPart[] {
 }
 
 /** What is signed for a JSON body (an extension of SendClean's scheme): the URL, then the raw body. */
-export function jsonSignedParts(url: string, body: Uint8Array): SignedPart[] {
+function jsonSignedParts(url: string, body: Uint8Array): SignedPart[] {
   return [url, body]
 }
 
@@ -48,7 +48,7 @@ export async function matchesAnyKey(
 type Fields = Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>
 
 /** Fields given as strings, as the decoder would have produced them. */
-export function fieldsOf(entries: ReadonlyArray<readonly [string, string]>): FormField[] {
+function fieldsOf(entries: ReadonlyArray<readonly [string, string]>): FormField[] {
   return entries.map(([name, value]) => ({
     name,
     nameBytes: encoder.encode(name),

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_EVENTS,
   DEFAULT_MAX_FIELDS,
   DEFAULT_SIGNATURE_HEADER,
+  DEFAULT_TIMEOUT_MS,
 } from '../constants.js'
 import {
   configurationError,
@@ -24,8 +25,6 @@ import { readBody, tooLarge } from '../request/read-body.js'
 import type { HeaderReader, WebhookRequest } from '../request/request.js'
 import { type Observation, step } from '../telemetry/telemetry.js'
 import { matchesAnyKey, signedParts } from './signature.js'
-
-const DEFAULT_TIMEOUT_MS = 30_000
 
 /** What the `keys` and `url` resolvers are given. */
 export interface RequestInfo<C = unknown> {

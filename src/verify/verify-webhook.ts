@@ -1,15 +1,10 @@
 import { DEFAULT_SIGNATURE_HEADER } from '../constants.js'
 import { parseBatch, type WebhookEvent } from '../events/schemas.js'
-import { decodeForm } from '../request/form.js'
+import { decodeSigned } from '../request/decode-batch.js'
+import type { Signed } from '../request/form.js'
 import type { HeaderReader } from '../request/request.js'
 import { ParsedBody } from '../request/request.js'
-import {
-  fieldsOf,
-  formSignedParts,
-  jsonSignedParts,
-  matchesAnyKey,
-  type SignedPart,
-} from './signature.js'
+import { matchesAnyKey, signedParts } from './signature.js'
 import { resolveVerifyOptions, type VerifyOptions, verifiedBatch } from './verify-request.js'
 
 const FORM_TYPE = 'application/x-www-form-urlencoded'
@@ -130,26 +125,22 @@ export async function verifySignature(options: VerifySignatureOptions): Promise<
     options.signature ?? headers.get(options.signatureHeader ?? DEFAULT_SIGNATURE_HEADER)?.trim()
   const keys = typeof options.keys === 'string' ? [options.keys] : options.keys
   if (!signature || keys.length === 0) return false
-  const media = (options.contentType ?? headers.get('content-type') ?? FORM_TYPE)
-    .split(';')[0]
-    ?.trim()
-    .toLowerCase()
-  const { body, url } = options
-  let parts: SignedPart[]
-  if (isFields(body)) {
-    parts = formSignedParts(url, fieldsOf(Object.entries(body)))
-  } else {
-    const bytes = typeof body === 'string' ? encoder.encode(body) : body
-    if (media === 'application/json' || media?.endsWith('+json')) {
-      parts = jsonSignedParts(url, bytes)
-    } else {
-      const fields = decodeForm(bytes) ?? []
-      // A field sent twice is ambiguous: no signature can stand for it.
-      if (new Set(fields.map((f) => f.name)).size !== fields.length) return false
-      parts = formSignedParts(url, fields)
-    }
+  const { body } = options
+  let signed: Signed
+  try {
+    signed = decodeSigned(
+      isFields(body)
+        ? new ParsedBody(body)
+        : typeof body === 'string'
+          ? encoder.encode(body)
+          : body,
+      options.contentType ?? headers.get('content-type') ?? FORM_TYPE,
+      Number.POSITIVE_INFINITY,
+    )
+  } catch {
+    return false // no signature can stand for this body (a field sent twice, say)
   }
-  return matchesAnyKey(keys, parts, signature)
+  return matchesAnyKey(keys, signedParts(options.url, signed), signature)
 }
 
 function isFields(body: VerifyWebhookOptions['body']): body is Readonly<Record<string, string>> {
