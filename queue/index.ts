@@ -6,6 +6,7 @@ import {
   type OtelSpanContext,
   parseEvent,
   type TelemetryOptions,
+  WebhookError,
 } from '../src/index.js'
 import {
   eventTypeName,
@@ -21,9 +22,14 @@ import { bullmq } from './bullmq.js'
  * 200 once Redis has them all; workers run the same typed handlers, with BullMQ's retries.
  */
 
-/** What a queued job carries: the event exactly as SendClean sent it. */
+/**
+ * What a queued job carries: the event's JSON text exactly as SendClean sent it (a text, so an
+ * event nested deeper than `JSON.stringify` can recurse still fits in a job). Jobs queued by
+ * earlier versions carry the parsed `event` instead; workers read both.
+ */
 export interface EventJobData {
-  event: unknown
+  text?: string
+  event?: unknown
   /** The receiving request's span, when it was traced (OpenTelemetry). */
   trace?: OtelSpanContext
 }
@@ -33,16 +39,19 @@ export interface WorkerContext {
   job: Job<EventJobData>
 }
 
-/** Defaults for each event's job: retried with backoff, kept a while so duplicates collapse. */
+/** Defaults for each event's job: retried with backoff. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
-  // A job id exists only while its job does: keep finished jobs long enough for SendClean's
-  // retries and replays to collapse onto them.
-  removeOnComplete: { age: 72 * 60 * 60, count: 100_000 },
+  // How long finished jobs stay is for inspection only: duplicates are told by a key of
+  // their own that lives `window` ms (see bullmqSink), whatever the volume.
+  removeOnComplete: { age: 24 * 60 * 60, count: 10_000 },
   // Failed jobs stay for inspection (Queue#getFailed, Bull Board, …).
   removeOnFail: false,
 }
+
+/** How long the sink remembers an event it took: SendClean's retries and replays within it collapse. */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 72 * 60 * 60 * 1000
 
 /**
  * A BullMQ job id for an event identity. Ids may not contain ':' (or be integers), and
@@ -75,16 +84,25 @@ export function createQueue(
 }
 
 /**
- * The receiver's `queue.sink` for a BullMQ queue: one job per event, id from the event's
- * identity (duplicates and replays collapse), all added in one atomic call.
+ * The receiver's `queue.sink` for a BullMQ queue: one job per event, its id from the event's
+ * identity, all added in one call. An event is remembered for `window` ms (default 72 h) by a
+ * key of its own in the queue's Redis, however many jobs complete meanwhile: a retry or replay
+ * within the window adds nothing, even after its job was removed (and while its job is still
+ * in Redis, BullMQ's job id keeps it out too).
  *
  * @example
  * createExpressMiddleware({ keys, queue: { sink: bullmqSink(createQueue('sendclean-events', { connection })) } })
  */
 export function bullmqSink(
   queue: Queue,
-  { jobOptions = {} }: { jobOptions?: JobsOptions } = {},
+  {
+    jobOptions = {},
+    window = DEFAULT_DUPLICATE_WINDOW_MS,
+  }: { jobOptions?: JobsOptions; window?: number } = {},
 ): EventSink {
+  if (!Number.isSafeInteger(window) || window < 1) {
+    throw new WebhookError('CONFIGURATION', '`window` must be a positive whole number of ms')
+  }
   // BullMQ holds every command until its first connection: before Redis has ever answered,
   // wait only briefly, so a receiver started while Redis is down answers 503 at once.
   let ready = false
@@ -94,6 +112,8 @@ export function bullmqSink(
     },
     () => {},
   )
+  const seenKey = (jobId: string) => queue.toKey(`sendclean-seen:${jobId}`)
+  const seen = seenKeys(queue)
   return {
     async enqueue(events) {
       if (!ready) {
@@ -103,13 +123,21 @@ export function bullmqSink(
           () => new Error('Redis has not been reachable since the queue was created'),
         )
       }
+      const ids = events.map((e) => jobIdFor(e.id))
+      // Events seen within the window are left out; the rest are added, then remembered (in
+      // that order, so a failed add is never remembered). Two copies racing past the check
+      // collapse on their job id.
+      const known = await Promise.all(ids.map((id) => seen.has(seenKey(id))))
+      const fresh = events.flatMap((e, i) => (known[i] ? [] : [{ e, id: ids[i] as string }]))
+      if (fresh.length === 0) return
       await queue.addBulk(
-        events.map((e) => ({
+        fresh.map(({ e, id }) => ({
           name: e.event.event === 'unknown' ? e.event.type : e.event.event,
-          data: { event: e.raw, ...(e.trace ? { trace: e.trace } : {}) } satisfies EventJobData,
-          opts: { ...DEFAULT_JOB_OPTIONS, ...jobOptions, jobId: jobIdFor(e.id) },
+          data: { text: e.text, ...(e.trace ? { trace: e.trace } : {}) } satisfies EventJobData,
+          opts: { ...DEFAULT_JOB_OPTIONS, ...jobOptions, jobId: id },
         })),
       )
+      await Promise.all(fresh.map(({ id }) => seen.remember(seenKey(id), window)))
     },
     // Readiness for a health check: Redis answers a command (one that works on BullMQ 5 and 6).
     async ready() {
@@ -118,10 +146,49 @@ export function bullmqSink(
   }
 }
 
+/** The queue's own Redis connection, as BullMQ 5 (`queue.client`) and 6 (its backend's) expose it. */
+interface SeenKeys {
+  has(key: string): Promise<boolean>
+  remember(key: string, ms: number): Promise<void>
+}
+
+function seenKeys(queue: Queue): SeenKeys {
+  const backend = (queue as { getBackend?: () => { client?: Promise<unknown> } }).getBackend?.()
+  if (backend) {
+    // BullMQ 6: the Redis backend's client takes `set(key, value, { PX })`.
+    if (!backend.client) {
+      throw new WebhookError('CONFIGURATION', 'bullmqSink needs a queue backed by Redis')
+    }
+    const client = backend.client as Promise<{
+      get(key: string): Promise<string | null>
+      set(key: string, value: string, options: { PX: number }): Promise<unknown>
+    }>
+    return {
+      has: async (key) => (await (await client).get(key)) !== null,
+      remember: async (key, ms) => void (await (await client).set(key, '1', { PX: ms })),
+    }
+  }
+  // BullMQ 5: `queue.client` is the ioredis connection.
+  const client = (
+    queue as unknown as {
+      client: Promise<{
+        get(key: string): Promise<string | null>
+        set(key: string, value: string, mode: 'PX', ms: number): Promise<unknown>
+      }>
+    }
+  ).client
+  return {
+    has: async (key) => (await (await client).get(key)) !== null,
+    remember: async (key, ms) => void (await (await client).set(key, '1', 'PX', ms)),
+  }
+}
+
 /**
  * A BullMQ worker that runs the same handler map as in-process mode, with the event narrowed
  * per type; `context.job` is the BullMQ job. A handler that throws fails the attempt, and
- * BullMQ retries with the job's backoff; an event that fails its schema goes to `invalid`.
+ * BullMQ retries with the job's backoff, from the failed handler on: the job's progress
+ * records how many of the event's handlers completed. An event that fails its schema goes to
+ * `invalid`.
  *
  * `await worker.close()` lets in-flight jobs finish; a worker that dies mid-job leaves its job
  * to be picked up again once its lock expires (BullMQ's stalled-job check).
@@ -149,8 +216,13 @@ export function createWorker(
     queueName,
     async (job) => {
       // An event that fails its schema reaches the `invalid` handlers, as in-process.
-      const event = parseEvent(job.data?.event)
+      const data = job.data
+      const event = parseEvent(typeof data?.text === 'string' ? JSON.parse(data.text) : data?.event)
       const context: WorkerContext = { job }
+      // Handlers that completed in an earlier attempt are not run again.
+      const from = typeof job.progress === 'number' ? job.progress : 0
+      const runAll = () =>
+        registry.runFrom(event, context, from, (done) => job.updateProgress(done))
       const observation = telemetry?.beginJob({
         type: eventTypeName(event),
         id: job.id,
@@ -158,9 +230,9 @@ export function createWorker(
         enqueuedAt: job.timestamp,
         trace: job.data?.trace,
       })
-      if (!observation) return registry.run(event, context)
+      if (!observation) return runAll()
       try {
-        await observation.run(() => registry.run(event, context))
+        await observation.run(runAll)
       } catch (error) {
         observation.end('failed')
         throw error

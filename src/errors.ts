@@ -18,6 +18,7 @@ export type WebhookErrorCode =
   | 'INVALID_EVENT'
   | 'BODY_TIMEOUT'
   | 'STORE_FAILED'
+  | 'CLAIM_LOST'
   | 'QUEUE_FAILED'
   | 'INTERNAL_ERROR'
   | 'CONFIGURATION'
@@ -39,6 +40,8 @@ const STATUS: Record<WebhookErrorCode, number> = {
   INVALID_EVENT: 400,
   BODY_TIMEOUT: 408,
   STORE_FAILED: 503,
+  // Reported as soon as a renewal finds it; the batch is then answered 503.
+  CLAIM_LOST: 503,
   QUEUE_FAILED: 503,
   INTERNAL_ERROR: 500,
   // Thrown by the factories, never answered.

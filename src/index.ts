@@ -26,6 +26,7 @@ export {
   type EventIssue,
   type EventName,
   type EventOf,
+  eventDate,
   extraField,
   type HardBounceEvent,
   type InvalidEvent,

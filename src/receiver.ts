@@ -189,7 +189,12 @@ export class Receiver<C = unknown> {
     const { maxEvents } = this.#config
     if (events.length > maxEvents) throw tooManyEvents(events.length, maxEvents)
     // A copy: delivery empties the array it is given once the events are validated.
-    await this.#deliver([...events], context as C, undefined)
+    const { url } = this.#config
+    await this.#deliver(
+      { events: [...events], url: typeof url === 'string' ? url : undefined },
+      context as C,
+      undefined,
+    )
   }
 
   /**
@@ -233,14 +238,14 @@ export class Receiver<C = unknown> {
           `method ${method} is not allowed; SendClean sends GET, HEAD and POST`,
         )
       }
-      const raw = await verifiedBatch(this.#config, request, observation)
-      if (!raw) {
+      const batch = await verifiedBatch(this.#config, request, observation)
+      if (!batch) {
         if (observation) observation.outcome = 'HANDSHAKE'
         return handshake()
       }
       this.#lastVerified = Date.now()
-      if (observation) observation.events = raw.length
-      await this.#deliver(raw, request.context as C, observation)
+      if (observation) observation.events = batch.events.length
+      await this.#deliver(batch, request.context as C, observation)
       return accepted()
     } catch (caught) {
       const error =

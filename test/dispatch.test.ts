@@ -17,7 +17,7 @@ describe('a batch in hand holds one copy of its events', () => {
       seen.push({ type: event.event, rawLength: raw.length })
     })
     const deliver = deliverer(resolveDeliveryOptions({}, eventIdentity), handlers, report)
-    await deliver(raw, undefined, undefined)
+    await deliver({ events: raw }, undefined, undefined)
     // Every event still reached its handler, validated, while the array of originals was empty.
     expect(seen).toHaveLength(count)
     expect(seen.every((s) => s.rawLength === 0)).toBe(true)
@@ -35,7 +35,11 @@ describe('a batch in hand holds one copy of its events', () => {
       },
       eventIdentity,
     )
-    await deliverer(config, new HandlerRegistry<undefined>(), report)(raw, undefined, undefined)
+    await deliverer(config, new HandlerRegistry<undefined>(), report)(
+      { events: raw },
+      undefined,
+      undefined,
+    )
     expect(raw).toEqual(JSON.parse(SEED_EVENTS_TEXT))
     expect(jobs[0]?.map((job) => job.raw)).toEqual(JSON.parse(SEED_EVENTS_TEXT))
   })

@@ -2,10 +2,8 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import {
   createReceiver,
-  eventIdentity,
   type IdempotencyStore,
   memoryStore,
-  parseEvent,
   type ReceiverOptions,
   redisStore,
   type WebhookEvent,
@@ -14,13 +12,13 @@ import { storeConformance } from '../testing/index.js'
 import {
   COLLIDING_EVENTS,
   KEY,
+  mortal,
   SEED_EVENTS,
   signedRequest,
+  storeKeyOf,
   URL_REGISTERED,
 } from './support/fixtures.js'
 import { useRedis } from './support/redis-setup.js'
-
-const identity = (raw: unknown) => eventIdentity(parseEvent(raw))
 
 function receiverWith(store: IdempotencyStore, options: Partial<ReceiverOptions<undefined>> = {}) {
   const handled: string[] = []
@@ -42,7 +40,7 @@ describe('memoryStore', () => {
 
   it('evicts the oldest done markers past max, never a claim in flight', () => {
     const store = memoryStore({ max: 2 })
-    expect(store.claim('in-flight', 't', 60_000)).toBe('claimed')
+    expect(store.claim('in-flight', 't', 60_000)).toEqual({ handlersDone: 0 })
     for (const key of ['a', 'b', 'c']) {
       store.claim(key, 't', 60_000)
       store.complete(key, 't', 60_000, 'handled')
@@ -75,7 +73,7 @@ describe('de-duplication in the receiver', () => {
     })
     expect((await receiver.handle(signedRequest())).status).toBe(500)
     expect(handled).toEqual(['hard_bounce', 'soft_bounce', 'send', 'delivered'])
-    expect(store.outcome(await identity(SEED_EVENTS[4]))).toBeUndefined()
+    expect(store.outcome(await storeKeyOf(4))).toBeUndefined()
     failClick = false
     expect((await receiver.handle(signedRequest())).status).toBe(200)
     expect(handled).toEqual([
@@ -102,14 +100,16 @@ describe('de-duplication in the receiver', () => {
     })
     expect((await receiver.handle(signedRequest())).status).toBe(200)
     expect(handled).toHaveLength(6)
-    expect(store.outcome(await identity(SEED_EVENTS[6]))).toBe('skipped')
-    expect(store.outcome(await identity(SEED_EVENTS[0]))).toBe('handled')
+    expect(store.outcome(await storeKeyOf(6))).toBe('skipped')
+    expect(store.outcome(await storeKeyOf(0))).toBe('handled')
   })
 
   it('a failing store answers 503 so SendClean retries', async () => {
     const broken: IdempotencyStore = {
       claim: () => Promise.reject(new Error('ECONNREFUSED')),
-      complete: () => {},
+      renew: () => true,
+      progress: () => true,
+      complete: () => true,
       release: () => {},
     }
     const codes: string[] = []
@@ -145,7 +145,7 @@ describe.skipIf(!redisUrl)('redisStore (real redis-server)', () => {
     expect((await b.receiver.handle(signedRequest())).status).toBe(200)
     expect(a.handled).toHaveLength(7)
     expect(b.handled).toHaveLength(0)
-    expect(await store.outcome(await identity(SEED_EVENTS[0]))).toBe('handled')
+    expect(await store.outcome(await storeKeyOf(0))).toBe('handled')
   })
 
   it('Redis going away mid-batch answers 503, not 200', async () => {
@@ -236,11 +236,17 @@ function claimProtocol(makeStore: () => IdempotencyStore) {
   it('a process that dies mid-handler leaves a claim that expires; another instance takes over', async () => {
     const store = makeStore()
     const completed: string[] = []
-    // "Dies": its handler never settles, and nothing of it runs again.
-    const dead = receiverWith(store, {
+    // "Dies": its handler never settles, and nothing of it (renewals included) runs again.
+    const process = mortal(store)
+    const dead = receiverWith(process.store, {
       handlerTimeoutMs: 50,
-      idempotency: { store, leaseMs: 300 },
-      on: { send: () => new Promise(() => {}) },
+      idempotency: { store: process.store, leaseMs: 300 },
+      on: {
+        send: () => {
+          process.kill()
+          return new Promise(() => {})
+        },
+      },
     })
     expect((await dead.receiver.handle(one())).status).toBe(503)
     const next = receiverWith(store, {

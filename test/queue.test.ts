@@ -325,3 +325,123 @@ describe.skipIf(!redisUrl)('queue mode on BullMQ (real redis-server)', () => {
     expect(handled[0]).toMatch(/^send [2-9]/)
   })
 })
+
+describe.skipIf(!redisUrl)('queue mode: the delivery contract (issue 33)', () => {
+  /** A receiver of `url` (signed with `key`) on the same queue as `setup()`'s. */
+  function alsoReceiving(queue: ReturnType<typeof setup>['queue'], url: string, key: string) {
+    const app = express()
+    app.use(PATH, createExpressMiddleware({ keys: key, url, queue: { sink: bullmqSink(queue) } }))
+    const server = createServer(app)
+    return (events: string) => {
+      const { body, signature } = formDelivery(events, { key, url })
+      return request(server).post(PATH).type(FORM).set(SIGNATURE_HEADER, signature).send(body)
+    }
+  }
+
+  it('2. events that differ only in date, meta.feedback, an own __proto__ or an integer above 2^53 each get a job', async () => {
+    const base = JSON.stringify(SEED_EVENTS[0]).slice(0, -1)
+    const text = `[${base},"date":"a"},${base},"date":"b"},${base},"meta":{"feedback":1}},${base},"meta":{"feedback":2}},${base},"__proto__":{"v":1}},${base},"__proto__":{"v":2}},${base},"big":9007199254740992},${base},"big":9007199254740993}]`
+    const { queue, prefix, deliver } = setup(redisUrl, 2000, 'express', text)
+    expect((await deliver()).status).toBe(200)
+    expect((await deliver()).status).toBe(200)
+    expect((await queue.getJobCounts('waiting')).waiting).toBe(8)
+    const dates: unknown[] = []
+    worker(prefix, { hard_bounce: (event) => void dates.push(event.date) })
+    await until(async () => (await queue.getJobCounts('completed')).completed === 8)
+    expect(dates.filter((d) => typeof d === 'string').sort()).toEqual(['a', 'b'])
+  })
+
+  it('4. two webhooks on one queue: the same event delivered to each gets a job for each', async () => {
+    const { queue, deliver } = setup(redisUrl, 2000, 'express', JSON.stringify([SEED_EVENTS[2]]))
+    const other = alsoReceiving(queue, 'https://b.example.com/hook', 'second-key-9z')
+    expect((await deliver()).status).toBe(200)
+    expect((await other(JSON.stringify([SEED_EVENTS[2]]))).status).toBe(200)
+    expect((await other(JSON.stringify([SEED_EVENTS[2]]))).status).toBe(200)
+    expect((await queue.getJobCounts('waiting')).waiting).toBe(2)
+  })
+
+  it('5. a worker’s retry runs only the handlers that did not complete', async () => {
+    const { queue, prefix, deliver } = setup(
+      redisUrl,
+      2000,
+      'express',
+      JSON.stringify([SEED_EVENTS[0]]),
+    )
+    expect((await deliver()).status).toBe(200)
+    const ran = { h1: 0, h2: 0, attempts: 0 }
+    worker(prefix, {
+      hard_bounce: () => void ran.h1++,
+      '*': () => {
+        if (++ran.attempts === 1) throw new Error('h2 fails once')
+        ran.h2++
+      },
+    })
+    await until(async () => (await queue.getJobCounts('completed')).completed === 1, 15_000)
+    expect(ran).toEqual({ h1: 1, h2: 1, attempts: 2 })
+  })
+
+  it('6. an event nested 4,500 levels deep is queued with the rest of its batch', async () => {
+    const deep = `{"event":"nested","value":${'['.repeat(4500)}${']'.repeat(4500)}}`
+    const text = `[${JSON.stringify(SEED_EVENTS[2])},${deep},${JSON.stringify(SEED_EVENTS[3])}]`
+    const { queue, prefix, deliver } = setup(redisUrl, 2000, 'express', text)
+    expect((await deliver()).status).toBe(200)
+    expect((await queue.getJobCounts('waiting')).waiting).toBe(3)
+    const seen: string[] = []
+    worker(prefix, {
+      unknown: (event) => void seen.push(event.type),
+      '*': (event) => void seen.push(`* ${event.event}`),
+    })
+    await until(async () => (await queue.getJobCounts('completed')).completed === 3)
+    expect(seen.sort()).toEqual(['* delivered', '* send', '* unknown', 'nested'])
+  })
+
+  it('3. the duplicate window is a time, not a count: a replay after 100,001 completed jobs adds nothing; after the window it is queued again', async () => {
+    const prefix = `qwindow${process.pid}-${++n}`
+    const queue = createQueue('events', { connection: connectionOf(redisUrl), prefix })
+    closers.push(() => queue.close())
+    const receiver = createReceiver({
+      keys: KEY,
+      url: URL_REGISTERED,
+      queue: {
+        sink: bullmqSink(queue, {
+          window: 120_000,
+          // Finished jobs go at once: only the window may remember an event.
+          jobOptions: { removeOnComplete: true },
+        }),
+      },
+    })
+    const first = { ...(SEED_EVENTS[2] as object), x_unique_id: 'first' }
+    await receiver.receive([first])
+    let done = 0
+    worker(prefix, { '*': () => void done++ })
+    const total = 100_001
+    for (let start = 1; start < total; start += 1000) {
+      const batch = Array.from({ length: Math.min(1000, total - start) }, (_, i) => ({
+        ...(SEED_EVENTS[2] as object),
+        x_unique_id: `bulk-${start + i}`,
+      }))
+      await receiver.receive(batch)
+    }
+    await until(() => done === total, 120_000)
+    expect((await queue.getJobCounts('completed')).completed).toBe(0)
+    await receiver.receive([first])
+    await new Promise((r) => setTimeout(r, 300))
+    expect(done).toBe(total)
+
+    // The same event through a sink whose window has passed is queued again.
+    const short = createReceiver({
+      keys: KEY,
+      url: URL_REGISTERED,
+      queue: {
+        sink: bullmqSink(queue, { window: 200, jobOptions: { removeOnComplete: true } }),
+      },
+    })
+    const replayed = { ...(SEED_EVENTS[2] as object), x_unique_id: 'short-window' }
+    await short.receive([replayed])
+    await short.receive([replayed])
+    await until(() => done === total + 1)
+    await new Promise((r) => setTimeout(r, 400))
+    await short.receive([replayed])
+    await until(() => done === total + 2)
+  }, 180_000)
+})

@@ -178,7 +178,9 @@ const rows: Array<{
       idempotency: {
         store: {
           claim: () => Promise.reject(new Error('down')),
-          complete: async () => {},
+          renew: async () => true,
+          progress: async () => true,
+          complete: async () => true,
           release: async () => {},
         },
       },

@@ -3,8 +3,10 @@
  * mode) or run through their handlers in this process, in batch order, each event claimed in the
  * idempotency store first, the whole bounded by `handlerTimeoutMs`.
  */
+import { sha256Base64url } from '#platform'
 import { DEFAULT_TIMEOUT_MS } from '../constants.js'
 import { configurationError, handlerError, positiveInteger, WebhookError } from '../errors.js'
+import { canonicalJson } from '../events/identity.js'
 import { invalidEventError, parseBatch, type WebhookEvent } from '../events/schemas.js'
 import {
   type Observation,
@@ -17,13 +19,18 @@ import { type HandlerRegistry, isThenable } from './handlers.js'
 import type { ClaimResult, EventOutcome, IdempotencyStore } from './idempotency.js'
 
 const DEFAULT_IDEMPOTENCY_TTL_MS = 72 * 60 * 60 * 1000
+const DEFAULT_LEASE_MS = 30_000
+const DEFAULT_STORE_TIMEOUT_MS = 5000
 const DEFAULT_QUEUE_TIMEOUT_MS = 5000
 
 /** One event on its way to a queue: its identity (for de-duplication), parsed and as sent. */
 export interface QueuedEvent {
+  /** The webhook's namespace and the event's identity: equal for retries, unique otherwise. */
   id: string
   event: WebhookEvent
   raw: unknown
+  /** The event's JSON text exactly as it arrived (a canonical JSON text for `receive()`). */
+  text: string
   /** The receiving span, when traced: a worker's span continues this trace. */
   trace?: OtelSpanContext
 }
@@ -44,17 +51,35 @@ export interface DeliveryOptions {
   handlerTimeoutMs?: number
   /**
    * Run each event's handlers once across retries, replays, concurrent duplicates and
-   * instances: `store` claims an event's identity before its handlers run (the claim lasts
-   * `leaseMs`, default twice `handlerTimeoutMs`, so a process that dies mid-handler does not
-   * block it forever) and remembers it for `ttlMs` (default 72 h) once they succeed.
+   * instances (README, "Delivery contract"): `store` claims an event before its handlers run.
+   * - `leaseMs` (default 30 s): how long a claim outlives a process that died holding it. A
+   *   live process renews its claims every `renewEveryMs` (default a third of `leaseMs`) for
+   *   as long as their handlers run, however long that is.
+   * - `ttlMs` (default 72 h): how long a done event is remembered.
+   * - `storeTimeoutMs` (default 5 s): a store call that takes longer fails the batch with 503
+   *   `STORE_FAILED`.
    */
-  idempotency?: { store: IdempotencyStore; ttlMs?: number; leaseMs?: number }
+  idempotency?: {
+    store: IdempotencyStore
+    ttlMs?: number
+    leaseMs?: number
+    renewEveryMs?: number
+    storeTimeoutMs?: number
+  }
   /**
-   * The identity of an event for de-duplication and queue job ids. Default
-   * {@link eventIdentity}: the type and a SHA-256 of the event's canonical content. It must be
-   * equal for retries of one event and differ between distinct events.
+   * What keeps two webhooks that share an idempotency store or a queue apart. Default: the URL
+   * the request was signed for (the webhook as registered with SendClean), so the instances of
+   * one webhook share their records, and two webhooks (SendClean sends an event to each that
+   * subscribes to it) never absorb each other's deliveries. `receive()` has no request: it
+   * uses this, else the `url` option when it is a string.
    */
-  identity?: (event: WebhookEvent) => string | Promise<string>
+  namespace?: string
+  /**
+   * The identity of an event for de-duplication and queue job ids, given the event and its
+   * JSON text as it arrived. Default {@link eventIdentity}: the type and a SHA-256 of that
+   * text. It must be equal for retries of one event and differ between distinct events.
+   */
+  identity?: (event: WebhookEvent, text: string) => string | Promise<string>
   /**
    * Refuse a whole batch (400) when any event fails its schema, as before `invalid` events
    * existed. Default false: such an event becomes an `invalid` event and the batch goes on.
@@ -75,7 +100,10 @@ export interface DeliveryConfig {
   store: IdempotencyStore | undefined
   ttlMs: number
   leaseMs: number
-  identity: (event: WebhookEvent) => string | Promise<string>
+  renewEveryMs: number
+  storeTimeoutMs: number
+  namespace: string | undefined
+  identity: (event: WebhookEvent, text: string) => string | Promise<string>
   strict: boolean
   queue: { sink: EventSink; timeoutMs: number } | undefined
 }
@@ -91,15 +119,15 @@ export function resolveDeliveryOptions(
   const { idempotency, queue } = options
   if (idempotency !== undefined) {
     const store = idempotency?.store
-    if (
-      typeof store?.claim !== 'function' ||
-      typeof store.complete !== 'function' ||
-      typeof store.release !== 'function'
-    ) {
+    const methods = ['claim', 'renew', 'progress', 'complete', 'release'] as const
+    if (methods.some((name) => typeof store?.[name] !== 'function')) {
       throw configurationError(
-        '`idempotency.store` must have claim(), complete() and release() (see IdempotencyStore)',
+        '`idempotency.store` must have claim(), renew(), progress(), complete() and release() (see IdempotencyStore)',
       )
     }
+  }
+  if (options.namespace !== undefined && typeof options.namespace !== 'string') {
+    throw configurationError('`namespace` must be a string')
   }
   if (options.identity !== undefined && typeof options.identity !== 'function') {
     throw configurationError('`identity` must be a function of the event')
@@ -112,11 +140,29 @@ export function resolveDeliveryOptions(
     'handlerTimeoutMs',
     DEFAULT_TIMEOUT_MS,
   )
+  const leaseMs = positiveInteger(idempotency?.leaseMs, 'idempotency.leaseMs', DEFAULT_LEASE_MS)
+  const renewEveryMs = positiveInteger(
+    idempotency?.renewEveryMs,
+    'idempotency.renewEveryMs',
+    Math.max(1, Math.floor(leaseMs / 3)),
+  )
+  if (renewEveryMs >= leaseMs) {
+    throw configurationError(
+      `\`idempotency.renewEveryMs\` (${renewEveryMs}) must be shorter than \`idempotency.leaseMs\` (${leaseMs}), or a live handler's claim would expire between renewals`,
+    )
+  }
   return {
     handlerTimeoutMs,
     store: idempotency?.store,
     ttlMs: positiveInteger(idempotency?.ttlMs, 'idempotency.ttlMs', DEFAULT_IDEMPOTENCY_TTL_MS),
-    leaseMs: positiveInteger(idempotency?.leaseMs, 'idempotency.leaseMs', 2 * handlerTimeoutMs),
+    leaseMs,
+    renewEveryMs,
+    storeTimeoutMs: positiveInteger(
+      idempotency?.storeTimeoutMs,
+      'idempotency.storeTimeoutMs',
+      DEFAULT_STORE_TIMEOUT_MS,
+    ),
+    namespace: options.namespace,
     identity: options.identity ?? defaultIdentity,
     strict: options.strict === true,
     queue: queue && {
@@ -129,6 +175,19 @@ export function resolveDeliveryOptions(
 /** Tells the error hook; for a handler failure, `'skip'` means give up on that event. */
 export type Report<C> = (error: WebhookError, context: C) => Promise<unknown>
 
+/** A verified batch on its way to delivery. */
+export interface IncomingBatch {
+  /** The events as parsed; delivery empties this array once they are validated. */
+  events: unknown[]
+  /** The JSON text of each event as it arrived, when the request had it. */
+  texts?: () => readonly string[] | undefined
+  /** The URL the request was signed for (the default namespace). */
+  url?: string
+}
+
+/** What a batch's run is waiting for: told in the 503 when `handlerTimeoutMs` runs out. */
+type Waiting = 'handler' | 'store' | 'duplicate'
+
 /** One batch being run: what every step needs, and how far it got. */
 interface BatchRun<C> {
   readonly config: DeliveryConfig
@@ -138,28 +197,43 @@ interface BatchRun<C> {
   /** The event running now. */
   index: number
   timedOut: boolean
-  /** The event being waited for is a duplicate running elsewhere, not this batch's handler. */
-  inFlight: boolean
+  waiting: Waiting
   /** The request's telemetry, when it is observed. */
   readonly observation: Observation | undefined
 }
 
-async function storeCall<T>(run: () => T | Promise<T>): Promise<T> {
+function storeFailed(cause: unknown): WebhookError {
+  return new WebhookError(
+    'STORE_FAILED',
+    'the idempotency store failed; the batch was not acknowledged',
+    { cause },
+  )
+}
+
+/** A store call, bounded by `storeTimeoutMs`; any failure is `STORE_FAILED`. */
+async function storeCall<T, C>(batch: BatchRun<C>, run: () => T | Promise<T>): Promise<T> {
+  const { storeTimeoutMs } = batch.config
+  const waiting = batch.waiting
+  batch.waiting = 'store'
   try {
-    return await run()
-  } catch (cause) {
-    throw new WebhookError(
-      'STORE_FAILED',
-      'the idempotency store failed; the batch was not acknowledged',
-      { cause: cause },
+    const result = run()
+    if (!isThenable(result)) return result
+    return await within(
+      Promise.resolve(result),
+      storeTimeoutMs,
+      () => new Error(`the store did not answer within ${storeTimeoutMs} ms (storeTimeoutMs)`),
     )
+  } catch (cause) {
+    throw storeFailed(cause)
+  } finally {
+    batch.waiting = waiting
   }
 }
 
 let serial = 0
 /**
  * Unique per batch attempt (suffixed with the event's index, unique per claim): a claim that
- * expired and was taken over is never released by us.
+ * expired and was taken over is never written by us again.
  */
 function attemptToken(): string {
   serial = (serial + 1) % Number.MAX_SAFE_INTEGER
@@ -170,21 +244,91 @@ function attemptToken(): string {
 /** Claim, waiting while a duplicate runs elsewhere; `undefined` when the batch timed out. */
 async function claim<C>(
   batch: BatchRun<C>,
+  store: IdempotencyStore,
   key: string,
   token: string,
 ): Promise<ClaimResult | undefined> {
-  const { config } = batch
-  const store = config.store
-  if (!store) return 'claimed'
-  let result = await storeCall(() => store.claim(key, token, config.leaseMs))
+  const { leaseMs } = batch.config
+  let result = await storeCall(batch, () => store.claim(key, token, leaseMs))
   for (let delay = 5; result === 'busy'; delay = Math.min(delay * 2, 200)) {
-    batch.inFlight = true
+    batch.waiting = 'duplicate'
     await sleep(delay)
+    batch.waiting = 'handler'
     if (batch.timedOut) return undefined
-    result = await storeCall(() => store.claim(key, token, config.leaseMs))
+    result = await storeCall(batch, () => store.claim(key, token, leaseMs))
   }
-  batch.inFlight = false
   return result
+}
+
+function claimLost(event: WebhookEvent, index: number): WebhookError {
+  return new WebhookError(
+    'CLAIM_LOST',
+    `the claim on event ${index} (${event.event}) expired while its handlers ran (the store was unreachable for longer than leaseMs), so another delivery may run it; this batch was not acknowledged`,
+    { event, index },
+  )
+}
+
+/**
+ * A held claim: renewed every `renewEveryMs` while the event's handlers run, so that only a
+ * process that died loses it. A renewal that finds the claim gone is reported at once.
+ */
+class Lease<C> {
+  lost: WebhookError | undefined
+  readonly #timer: ReturnType<typeof setInterval>
+  #renewing = false
+
+  constructor(
+    readonly batch: BatchRun<C>,
+    readonly store: IdempotencyStore,
+    readonly key: string,
+    readonly token: string,
+    readonly event: WebhookEvent,
+    readonly index: number,
+  ) {
+    const { leaseMs, renewEveryMs } = batch.config
+    this.#timer = setInterval(() => {
+      if (this.#renewing || this.lost) return
+      this.#renewing = true
+      Promise.resolve()
+        .then(() => store.renew(key, token, leaseMs))
+        .then(
+          (held) => {
+            if (!held) this.#lose()
+          },
+          () => {}, // a failed renewal is tried again; the lease tells when it was too late
+        )
+        .finally(() => {
+          this.#renewing = false
+        })
+    }, renewEveryMs)
+  }
+
+  #lose(): void {
+    if (this.lost) return
+    this.lost = claimLost(this.event, this.index)
+    clearInterval(this.#timer)
+    this.batch.report(this.lost, this.batch.context).catch(() => {})
+  }
+
+  /** Record that the first `handlersDone` handlers completed; throws if the claim is lost. */
+  async progress(handlersDone: number): Promise<void> {
+    this.check()
+    const { ttlMs } = this.batch.config
+    const held = await storeCall(this.batch, () =>
+      this.store.progress(this.key, this.token, handlersDone, ttlMs),
+    )
+    if (!held) this.#lose()
+    this.check()
+  }
+
+  /** Throws once the claim is known to be lost. */
+  check(): void {
+    if (this.lost) throw this.lost
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+  }
 }
 
 /** A handler threw or rejected: report it; `'skip'` gives up on the event, else the batch fails. */
@@ -200,76 +344,88 @@ async function handlerFailed<C>(
   return 'skipped'
 }
 
-/** Run an event's handlers: `handled`, or `skipped` when the error hook gave up on it. */
+/**
+ * Run an event's handlers from the `from`-th on (those before it completed in an earlier
+ * attempt), recording each one's completion in the lease when there is one: `handled`, or
+ * `skipped` when the error hook gave up on the event.
+ */
 async function runHandlers<C>(
   batch: BatchRun<C>,
   event: WebhookEvent,
   index: number,
+  from: number,
+  lease: Lease<C> | undefined,
 ): Promise<EventOutcome> {
-  try {
-    await batch.handlers.run(event, batch.context)
-    return 'handled'
-  } catch (cause) {
-    return handlerFailed(batch, event, index, cause)
+  if (event.event === 'invalid' && from === 0) {
+    await batch.report(invalidEventError(event, index), batch.context)
   }
+  const chain = batch.handlers.chain(event.event)
+  for (let h = from; h < chain.length; h++) {
+    try {
+      const result = (chain[h] as (typeof chain)[number])(event, batch.context)
+      if (isThenable(result)) await result
+    } catch (cause) {
+      return handlerFailed(batch, event, index, cause)
+    }
+    if (lease && h + 1 < chain.length) await lease.progress(h + 1)
+  }
+  return 'handled'
 }
 
-/**
- * Run one claimed event's handlers: how it ended, or a rejection that fails the batch. An
- * invalid event is reported first (once, when it is claimed), then goes to its handlers.
- */
-async function runEvent<C>(
-  batch: BatchRun<C>,
-  event: WebhookEvent,
-  index: number,
-): Promise<EventOutcome> {
-  if (event.event === 'invalid') await batch.report(invalidEventError(event, index), batch.context)
-  return runHandlers(batch, event, index)
-}
+/** What an event's run came to; `undefined` when the batch timed out waiting for a duplicate. */
+type RunResult = EventOutcome | 'duplicate' | undefined
 
-/**
- * One event, claimed first when there is a store: how it ended; `duplicate` when it was done
- * elsewhere; `undefined` when the batch timed out while waiting for a duplicate.
- */
+/** One event, claimed in the store and held while its handlers run. */
 async function claimAndRun<C>(
   batch: BatchRun<C>,
+  store: IdempotencyStore,
   event: WebhookEvent,
   index: number,
-  attempt: string,
+  key: string,
+  token: string,
   completions: Promise<void>[],
-): Promise<EventOutcome | 'duplicate' | undefined> {
-  const { config } = batch
-  const store = config.store
-  if (!store) return runEvent(batch, event, index)
-  const key = await config.identity(event)
-  const token = `${attempt}.${index}`
-  const claimed = await claim(batch, key, token)
+): Promise<RunResult> {
+  const { ttlMs } = batch.config
+  const claimed = await claim(batch, store, key, token)
   if (claimed === undefined) return undefined
-  if (claimed !== 'claimed') return 'duplicate'
+  if (claimed === 'done') return 'duplicate'
+  if (claimed === 'busy') throw new Error('unreachable: claim() waits while busy')
+  const lease = new Lease(batch, store, key, token, event, index)
   let outcome: EventOutcome
   try {
-    outcome = await runEvent(batch, event, index)
+    outcome = await runHandlers(batch, event, index, claimed.handlersDone, lease)
+    lease.check()
   } catch (error) {
-    // Give the event back so a retry can run it; if this fails, the lease expires anyway.
-    await Promise.resolve(store.release(key, token)).catch(() => {})
+    lease.stop()
+    // Give the event back (with the handlers that completed) so a retry can run the rest; if
+    // this fails, the lease expires anyway.
+    await Promise.resolve()
+      .then(() => store.release(key, token))
+      .catch(() => {})
     throw error
   }
-  // Also after a timeout: the handler finished late, and its duplicates are waiting for this.
-  const completion = storeCall(() => store.complete(key, token, config.ttlMs, outcome))
+  lease.stop()
+  // Written while the next event runs, also after a timeout: the handler finished late, and
+  // its duplicates are waiting for this.
+  const completion = storeCall(batch, () => store.complete(key, token, ttlMs, outcome)).then(
+    (held) => {
+      if (!held) throw claimLost(event, index)
+    },
+  )
   completion.catch(() => {}) // awaited below; a batch that timed out no longer waits
   completions.push(completion)
   return outcome
 }
 
-/** {@link claimAndRun} as a span and data points: the event's type and what became of it. */
+/** An event's run as a span and data points: the event's type and what became of it. */
 async function observed(
   observation: Observation,
   event: WebhookEvent,
   index: number,
-  run: () => Promise<EventOutcome | 'duplicate' | undefined>,
+  run: () => Promise<RunResult>,
 ): Promise<void> {
   const watch = observation.eventStart(event, index)
-  let result: EventOutcome | 'duplicate' | undefined
+  let result: RunResult
   try {
     result = await observation.within(watch, run)
   } catch (error) {
@@ -281,19 +437,40 @@ async function observed(
   observation.eventEnd(watch, result === 'skipped' ? 'skipped' : settledOutcome(event), true)
 }
 
+/** The store keys of a batch's events: the namespace's hash, then each event's identity. */
+async function storeKeys(
+  config: DeliveryConfig,
+  events: readonly WebhookEvent[],
+  texts: readonly string[],
+  url: string | undefined,
+): Promise<string[]> {
+  const namespace = await sha256Base64url(config.namespace ?? url ?? '')
+  const prefix = `${namespace.slice(0, 22)}:`
+  const keys: string[] = new Array(events.length)
+  for (let i = 0; i < events.length; i++) {
+    keys[i] = prefix + (await config.identity(events[i] as WebhookEvent, texts[i] as string))
+  }
+  return keys
+}
+
 /** Run the batch's events in order; resolves once every done marker is stored. */
-async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void> {
+async function run<C>(
+  batch: BatchRun<C>,
+  events: WebhookEvent[],
+  keys: readonly string[] | undefined,
+): Promise<void> {
   const { config, observation } = batch
+  const store = config.store
   // Done markers are written while the next event runs (one round trip per event instead of
   // two); the batch is acknowledged only once every one of them is stored.
   const completions: Promise<void>[] = []
-  const attempt = config.store ? attemptToken() : ''
+  const attempt = store ? attemptToken() : ''
   for (let i = 0; i < events.length; i++) {
     // After a timeout the batch has been answered 503: start nothing more.
     if (batch.timedOut) break
     batch.index = i
     const event = events[i] as WebhookEvent
-    if (!observation && !config.store && event.event !== 'invalid') {
+    if (!observation && !store && event.event !== 'invalid') {
       // Nothing to claim, report or observe: the handlers run here, and only a promise a
       // handler returns is awaited, so synchronous handlers cost no promise per event.
       try {
@@ -306,11 +483,24 @@ async function run<C>(batch: BatchRun<C>, events: WebhookEvent[]): Promise<void>
       }
       continue
     }
-    const runOne = () => claimAndRun(batch, event, i, attempt, completions)
+    const runOne = (): Promise<RunResult> =>
+      store && keys
+        ? claimAndRun(batch, store, event, i, keys[i] as string, `${attempt}.${i}`, completions)
+        : runHandlers(batch, event, i, 0, undefined)
     if (observation) await observed(observation, event, i, runOne)
     else await runOne()
   }
   if (completions.length > 0) await Promise.all(completions)
+}
+
+/**
+ * The JSON text of each event as it arrived; for events given as values (`receive()`), or a
+ * body whose texts cannot be found, their canonical JSON.
+ */
+function textsOf(batch: IncomingBatch): readonly string[] {
+  const texts = batch.texts?.()
+  if (texts && texts.length === batch.events.length) return texts
+  return batch.events.map((event) => canonicalJson(event))
 }
 
 /**
@@ -325,6 +515,7 @@ export function inProcess<C>(
 ) {
   return (
     events: WebhookEvent[],
+    keys: readonly string[] | undefined,
     context: C,
     observation: Observation | undefined,
   ): Promise<void> => {
@@ -335,18 +526,21 @@ export function inProcess<C>(
       report,
       index: 0,
       timedOut: false,
-      inFlight: false,
+      waiting: 'handler',
       observation,
     }
-    return within(run(batch, events), config.handlerTimeoutMs, () => {
+    return within(run(batch, events, keys), config.handlerTimeoutMs, () => {
       batch.timedOut = true
       const i = batch.index
-      return handlerError(
-        events[i],
-        i,
-        undefined,
-        batch.inFlight ? 'EVENT_IN_FLIGHT' : 'HANDLER_TIMEOUT',
-      )
+      if (batch.waiting === 'store') {
+        return storeFailed(
+          new Error(
+            `no answer from the store within handlerTimeoutMs (${config.handlerTimeoutMs} ms)`,
+          ),
+        )
+      }
+      const code = batch.waiting === 'duplicate' ? 'EVENT_IN_FLIGHT' : 'HANDLER_TIMEOUT'
+      return handlerError(events[i], i, undefined, code)
     })
   }
 }
@@ -356,7 +550,7 @@ export function inProcess<C>(
  * process) or safely taken (queue mode); a rejection means the batch is not acknowledged.
  */
 export type Deliver<C> = (
-  raw: unknown[],
+  batch: IncomingBatch,
   context: C,
   observation: Observation | undefined,
 ) => Promise<void>
@@ -369,12 +563,24 @@ export function deliverer<C>(
 ): Deliver<C> {
   if (config.queue) return queued(config, report)
   const runBatch = inProcess(config, handlers, report)
-  return (raw, context, observation) => {
+  if (!config.store) {
+    return (batch, context, observation) => {
+      const { events: raw } = batch
+      const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
+      // Validation copied every event: emptying the parsed array means a batch in hand does
+      // not hold two copies of each while its handlers run.
+      raw.length = 0
+      return runBatch(events, undefined, context, observation)
+    }
+  }
+  return async (batch, context, observation) => {
+    const { events: raw } = batch
+    // Identity comes from each event as it arrived, before validation adds anything.
+    const texts = textsOf(batch)
     const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
-    // Validation copied every event: emptying the parsed array means a batch in hand does not
-    // hold two copies of each while its handlers run.
     raw.length = 0
-    return runBatch(events, context, observation)
+    const keys = await storeKeys(config, events, texts, batch.url)
+    return runBatch(events, keys, context, observation)
   }
 }
 
@@ -385,22 +591,24 @@ export function deliverer<C>(
 function queued<C>(config: DeliveryConfig, report: Report<C>): Deliver<C> {
   const queue = config.queue
   if (!queue) throw new Error('unreachable: queued() without a queue')
-  return async (raw, context, observation) => {
-    // Each job carries its event exactly as sent (`raw[i]`); validation leaves it as it was.
+  return async (incoming, context, observation) => {
+    const raw = incoming.events
+    const texts = textsOf(incoming)
+    // Each job carries its event exactly as sent; validation leaves `raw` as it was.
     const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as WebhookEvent
       if (event.event === 'invalid') await report(invalidEventError(event, i), context)
     }
     const trace = observation?.carrier()
-    const batch = await Promise.all(
-      events.map(async (event, i) => ({
-        id: await config.identity(event),
-        event,
-        raw: raw[i],
-        ...(trace ? { trace } : {}),
-      })),
-    )
+    const keys = await storeKeys(config, events, texts, incoming.url)
+    const batch = events.map((event, i) => ({
+      id: keys[i] as string,
+      event,
+      raw: raw[i],
+      text: texts[i] as string,
+      ...(trace ? { trace } : {}),
+    }))
     const enqueue = () =>
       within(
         queue.sink.enqueue(batch),

@@ -96,6 +96,24 @@ export class HandlerRegistry<C> {
       if (isThenable(result)) await result
     }
   }
+
+  /**
+   * {@link run} from the `from`-th handler of the chain on, telling `done(n)` (and waiting for
+   * it) after each handler but the last completes: the first `n` have completed.
+   */
+  async runFrom(
+    event: WebhookEvent,
+    context: C,
+    from: number,
+    done: (handlersDone: number) => unknown,
+  ): Promise<void> {
+    const chain = this.chain(event.event)
+    for (let h = from; h < chain.length; h++) {
+      const result = (chain[h] as Handler<WebhookEvent, C>)(event, context)
+      if (isThenable(result)) await result
+      if (h + 1 < chain.length) await done(h + 1)
+    }
+  }
 }
 
 /** Whether a handler returned a promise (or any thenable) to wait for. */

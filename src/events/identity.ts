@@ -1,15 +1,18 @@
 import { sha256Base64url } from '#platform'
-import type { WebhookEvent } from './schemas.js'
+import { hasDerivedFeedback, type WebhookEvent } from './schemas.js'
 
 /**
  * The event's content as one canonical JSON text: keys sorted at every level, so two senders'
  * key orders give the same text. A known event is read as validated (numeric strings already
- * numbers) without what the receiver derives (`date`, a spam report's `msg.feedback`).
+ * numbers) without what the receiver derived (`date`, a spam report's `msg.feedback`); fields
+ * of those names that the sender sent are kept.
  */
 export function canonicalEvent(event: WebhookEvent): string {
   if (event.event === 'unknown' || event.event === 'invalid') return canonicalJson(event.raw)
-  return canonicalJson(event, (depth, key) =>
-    depth === 0 ? key === 'date' : depth === 1 && event.event === 'spam' && key === 'feedback',
+  return canonicalJson(event, (record, key) =>
+    record === event
+      ? key === 'date' && event.date instanceof Date
+      : key === 'feedback' && record === event.msg && hasDerivedFeedback(record),
   )
 }
 
@@ -26,12 +29,12 @@ function primitive(value: unknown): string {
 
 /**
  * JSON.stringify with keys sorted at every level, without recursion: an authentic event may
- * nest as deep as JSON.parse allows, far deeper than the call stack. `skip(depth, key)` leaves
- * a key out. Values JSON cannot hold are dropped as JSON.stringify drops them.
+ * nest as deep as JSON.parse allows, far deeper than the call stack. `skip(record, key)` leaves
+ * a key of an object out. Values JSON cannot hold are dropped as JSON.stringify drops them.
  */
 export function canonicalJson(
   value: unknown,
-  skip: (depth: number, key: string) => boolean = () => false,
+  skip: (record: object, key: string) => boolean = () => false,
 ): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
   const stack: Frame[] = []
@@ -41,10 +44,9 @@ export function canonicalJson(
       out += '['
       stack.push({ array: item, i: 0 })
     } else {
-      const depth = stack.length
       out += '{'
       const keys = Object.keys(item)
-        .filter((key) => !skip(depth, key))
+        .filter((key) => !skip(item, key))
         .sort()
       stack.push({ record: item as Record<string, unknown>, keys, i: 0, wrote: false })
     }
@@ -85,14 +87,16 @@ export function canonicalJson(
 
 /**
  * The identity the idempotency store and queue job ids use: the event's type and a SHA-256 of
- * its canonical content. Equal for every retry of the same event (SendClean re-sends the same
- * bytes), different for any two events that differ in any field — including events of one
- * message that share `_id` and `ts`, and events of unknown types that have neither.
+ * its JSON text as it arrived (`text`; the receiver passes it). Equal for every retry of the
+ * same event (SendClean re-sends the same bytes), different for any two events whose text
+ * differs — including events of one message that share `_id` and `ts`, events that differ
+ * only in an integer above 2^53, and events of unknown types that have neither. Without
+ * `text`, the event's canonical JSON (keys sorted, without what the receiver adds) is hashed.
  *
  * @example
  * receiver.on('*', async (event) => console.log(await eventIdentity(event)))
  */
-export async function eventIdentity(event: WebhookEvent): Promise<string> {
+export async function eventIdentity(event: WebhookEvent, text?: string): Promise<string> {
   const type = event.event === 'unknown' ? `unknown.${event.type}` : event.event
-  return `${type}:${await sha256Base64url(canonicalEvent(event))}`
+  return `${type}:${await sha256Base64url(text ?? canonicalEvent(event))}`
 }

@@ -85,8 +85,22 @@ export const EVENT_NAMES = Object.keys(eventSchemas) as EventName[]
 
 /** What the receiver adds to every known event. */
 interface Added {
-  /** `ts` as a Date. */
+  /**
+   * `ts` as a Date. The receiver never replaces a field the sender sent: were SendClean to send
+   * its own top-level `date` (it does not today), that value would be kept here as sent; use
+   * {@link eventDate} where that matters.
+   */
   date: Date
+}
+
+/**
+ * `ts` as a Date, whatever else the event carries.
+ *
+ * @example
+ * receiver.on('open', (event) => console.log(eventDate(event).toISOString()))
+ */
+export function eventDate(event: { ts: number }): Date {
+  return new Date(event.ts)
 }
 
 /**
@@ -130,7 +144,10 @@ export type ClickEvent = Parsed<'click'>
 export type OpenEvent = Parsed<'open'>
 export type SpamEvent = Parsed<'spam'> & {
   msg: {
-    /** `feedbackReport` split into fields. */
+    /**
+     * `feedbackReport` split into fields (unless the sender sent its own `msg.feedback`, which
+     * is kept as sent; `parseFeedbackReport(event.msg.feedbackReport)` gives it then).
+     */
     feedback: FeedbackReport
   }
 }
@@ -226,10 +243,11 @@ export function parseEvent(raw: unknown): WebhookEvent {
     }))
     return invalid(raw, type, issues)
   }
-  // zod's output is a copy: the event as sent (`raw`) is left as it was.
+  // zod's output is a copy: the event as sent (`raw`) is left as it was. What the receiver
+  // derives never replaces a field the sender sent (read `ts` then; see eventDate()).
   const event = result.data as unknown as KnownEvent
-  event.date = new Date(event.ts)
-  if (event.event === 'spam') defineFeedback(event.msg)
+  if (!Object.hasOwn(event, 'date')) event.date = new Date(event.ts)
+  if (event.event === 'spam' && !Object.hasOwn(event.msg, 'feedback')) defineFeedback(event.msg)
   return event
 }
 
@@ -279,6 +297,15 @@ const FEEDBACK: PropertyDescriptor = {
   },
 }
 
+/** The `msg` objects whose `feedback` the receiver derived (not sent by the sender). */
+const derivedFeedback = new WeakSet<object>()
+
 function defineFeedback(msg: { feedbackReport: string; feedback?: FeedbackReport }): void {
   Object.defineProperty(msg, 'feedback', FEEDBACK)
+  derivedFeedback.add(msg)
+}
+
+/** Whether `msg.feedback` is the receiver's parse of `feedbackReport` (for identities). */
+export function hasDerivedFeedback(msg: object): boolean {
+  return derivedFeedback.has(msg)
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_EVENTS_FIELD } from '../constants.js'
 import { malformed, WebhookError } from '../errors.js'
+import { elementTexts, memberElementTexts } from './event-texts.js'
 import { decodeForm, type FormField, type FormLoop, type Signed } from './form.js'
 import { ParsedBody } from './request.js'
 
@@ -8,7 +9,15 @@ export interface Batch {
   /** How many bytes one signature check hashes, besides the URL. */
   bytes: number
   signed: Signed
-  events: () => unknown
+  /** Parse the events (only once the signature is checked). */
+  events: () => ParsedEvents
+}
+
+/** The events value, and the JSON text of each event as it arrived (found on demand). */
+export interface ParsedEvents {
+  value: unknown
+  /** `undefined` when the value is not an array. */
+  texts: () => string[] | undefined
 }
 
 const encoder = new TextEncoder()
@@ -16,12 +25,17 @@ const utf8 = new TextDecoder()
 const FORM_TYPE = 'application/x-www-form-urlencoded'
 const NO_PARAMS: readonly string[] = []
 
-function parseJson(text: string | Uint8Array, what: string): unknown {
+function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(typeof text === 'string' ? text : utf8.decode(text))
+    return JSON.parse(text)
   } catch (error) {
     throw malformed(`${what} is not valid JSON (${(error as Error).message})`)
   }
+}
+
+/** A JSON array's text, parsed, with the text of each element found on demand. */
+function parseArrayText(text: string, what: string): ParsedEvents {
+  return { value: parseJson(text, what), texts: () => elementTexts(text) }
 }
 
 /** The events field: an explicit one wins; else `SendCleantes_events`; else the one `*_events` field. */
@@ -73,7 +87,8 @@ function fromFields(fields: readonly FormField[], field: string | undefined): Ba
     bytes,
     signed: { fields },
     // Parsed only after the signature is checked.
-    events: () => parseJson(value, `the ${key} field`),
+    events: () =>
+      parseArrayText(typeof value === 'string' ? value : utf8.decode(value), `the ${key} field`),
   }
 }
 
@@ -112,25 +127,30 @@ function skipJsonSpace(body: Uint8Array | string, from: number): number {
  */
 const HANDSHAKE_PROBE_BYTES = 1024
 
+const NO_EVENTS: ParsedEvents = { value: [], texts: () => [] }
+
 /** The events of a verified JSON body: the array, or an object's events field (maybe as text). */
-function jsonEvents(body: Uint8Array, field: string | undefined): unknown {
-  const parsed = parseJson(body, 'the body')
-  if (Array.isArray(parsed)) return parsed
+function jsonEvents(body: Uint8Array, field: string | undefined): ParsedEvents {
+  const text = utf8.decode(body)
+  const parsed = parseJson(text, 'the body')
+  if (Array.isArray(parsed)) return { value: parsed, texts: () => elementTexts(text) }
   if (typeof parsed !== 'object' || parsed === null) {
     throw malformed('a JSON body must be an array of events or an object with an *_events field')
   }
   const key = eventsKey(Object.keys(parsed), field)
-  if (key === undefined) return []
+  if (key === undefined) return NO_EVENTS
   const events = (parsed as Record<string, unknown>)[key]
-  if (typeof events !== 'string') return events
-  return events.trim() === '' ? [] : parseJson(events, `the ${key} field`)
+  if (typeof events !== 'string') {
+    return { value: events, texts: () => memberElementTexts(text, key) }
+  }
+  return events.trim() === '' ? NO_EVENTS : parseArrayText(events, `the ${key} field`)
 }
 
 function isJsonHandshake(body: Uint8Array, field: string | undefined): boolean {
   if (isEmptyJsonArray(body)) return true
   if (body.length > HANDSHAKE_PROBE_BYTES) return false
   try {
-    const events = jsonEvents(body, field)
+    const events = jsonEvents(body, field).value
     return Array.isArray(events) && events.length === 0
   } catch {
     return false // not a handshake; the verified path reports what is wrong with it

@@ -158,6 +158,15 @@ export function normalizeKeys(keys: string | readonly string[] | null | undefine
     .filter((key) => key !== '')
 }
 
+/** A verified batch: its events, the JSON text of each as it arrived, and the URL it was signed for. */
+export interface VerifiedBatch {
+  events: unknown[]
+  /** The text of each event as sent, found on demand (`undefined` if it cannot be found). */
+  texts: () => readonly string[] | undefined
+  /** The URL the signature matched: the webhook as registered with SendClean. */
+  url: string
+}
+
 /**
  * A POST's events, read within the limits, verified, and parsed as a JSON array; `undefined`
  * for a handshake (no events). The one path from a request to its events: the receiver and
@@ -167,7 +176,7 @@ export async function verifiedBatch<C>(
   config: VerifyConfig<C>,
   request: WebhookRequest<C>,
   observation?: Observation,
-): Promise<unknown[] | undefined> {
+): Promise<VerifiedBatch | undefined> {
   const { headers } = request
   const encoding = headers.get('content-encoding')?.trim().toLowerCase()
   if (encoding && encoding !== 'identity') {
@@ -199,17 +208,17 @@ export async function verifiedBatch<C>(
   if (!batch) return undefined
 
   // Verify before parsing the events.
-  await step(
+  const url = await step(
     observation,
     'sendclean.verify',
     () => verifyRequest(config, request, batch),
     'verifyDuration',
   )
-  const raw = batch.events()
-  if (!Array.isArray(raw)) throw malformed('the events field is not a JSON array')
-  if (raw.length === 0) return undefined
-  if (raw.length > config.maxEvents) throw tooManyEvents(raw.length, config.maxEvents)
-  return raw
+  const { value: events, texts } = batch.events()
+  if (!Array.isArray(events)) throw malformed('the events field is not a JSON array')
+  if (events.length === 0) return undefined
+  if (events.length > config.maxEvents) throw tooManyEvents(events.length, config.maxEvents)
+  return { events, texts, url }
 }
 
 /** Bodies up to this size get the URL-mismatch diagnosis after a failed check. */
@@ -227,12 +236,13 @@ async function resolve<T>(what: string, run: () => MaybePromise<T>): Promise<T> 
  * Resolve the keys and the signed URL, and check the signature against every key.
  * Throws a {@link WebhookError} that says what to fix: no key, no header, or a mismatch
  * naming the URL that was signed (and the URL that would have matched, when one does).
+ * Resolves with the URL the signature matched.
  */
 export async function verifyRequest<C>(
   config: VerifyConfig<C>,
   request: WebhookRequest<C>,
   batch: Batch,
-): Promise<void> {
+): Promise<string> {
   const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
   const source = config.keys
   const option = config.url
@@ -250,6 +260,7 @@ export async function verifyRequest<C>(
   if (!(await matchesAnyKey(keys, signedParts(url, batch.signed), signature))) {
     await mismatch(request, batch, keys, url, signature)
   }
+  return url
 }
 
 /** The request's signature, once there is a key to check it with; else what is missing. */

@@ -89,7 +89,7 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Webh
     },
   }
   const { body } = options
-  const raw = await verifiedBatch(config, {
+  const batch = await verifiedBatch(config, {
     method: 'POST',
     url: options.url,
     headers,
@@ -98,7 +98,7 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Webh
       : body,
     context: undefined,
   })
-  return raw ? parseBatch(raw, options.strict === true) : []
+  return batch ? parseBatch(batch.events, options.strict === true) : []
 }
 
 /** What {@link verifySignature} checks: the body as received, its headers, the URL and keys. */

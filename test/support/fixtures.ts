@@ -1,6 +1,13 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { WebhookRequest } from '../../src/index.js'
+import { sha256Base64url } from '#platform'
+import {
+  eventIdentity,
+  type IdempotencyStore,
+  parseEvent,
+  type WebhookRequest,
+} from '../../src/index.js'
+import { elementTexts } from '../../src/request/event-texts.js'
 
 /** The seed's seven example events, byte for byte as SendClean documents them. */
 export const SEED_EVENTS_TEXT = readFileSync(
@@ -84,4 +91,50 @@ export function postSeedBatch(url: string, key: string): Promise<Response> {
     headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
     body,
   })
+}
+
+/**
+ * The key a receiver with the default identity and namespace stores an event under: the
+ * namespace (the URL it was signed for) hashed, then the type and a SHA-256 of the event's text
+ * as it arrived (the `index`-th element of `text`).
+ */
+export async function storeKeyOf(
+  index: number,
+  text: string = SEED_EVENTS_TEXT,
+  url: string = URL_REGISTERED,
+): Promise<string> {
+  const texts = elementTexts(text) ?? []
+  const eventText = texts[index] as string
+  const namespace = (await sha256Base64url(url)).slice(0, 22)
+  return `${namespace}:${await eventIdentity(parseEvent(JSON.parse(eventText)), eventText)}`
+}
+
+/**
+ * A store as one process sees it: `kill()` is the process dying, after which none of its calls
+ * (renewals included) ever reaches the store again.
+ */
+export function mortal(store: IdempotencyStore): {
+  store: IdempotencyStore
+  kill: () => void
+  dead: () => boolean
+} {
+  let dead = false
+  const never = new Promise<never>(() => {})
+  const call =
+    <A extends unknown[], R>(method: (...args: A) => R) =>
+    (...args: A): R =>
+      dead ? (never as R) : method(...args)
+  return {
+    store: {
+      claim: call((k, t, l) => store.claim(k, t, l)),
+      renew: call((k, t, l) => store.renew(k, t, l)),
+      progress: call((k, t, n, ttl) => store.progress(k, t, n, ttl)),
+      complete: call((k, t, ttl, o) => store.complete(k, t, ttl, o)),
+      release: call((k, t) => store.release(k, t)),
+    },
+    kill: () => {
+      dead = true
+    },
+    dead: () => dead,
+  }
 }
