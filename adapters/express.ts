@@ -1,11 +1,12 @@
 import type { NextFunction, Request, Response } from 'express'
 import type { On, ReceiverHealth, ReceiverSource } from '../src/index.js'
-import { attachOn, receiverFrom } from '../src/internal.js'
+import { attachOn, receiverFrom, reportTo } from '../src/internal.js'
 import {
   nodeBody,
   nodeRequest,
   RequestAndResponse,
   requestUrl,
+  responseSent,
   writeNodeResponse,
 } from './shared/node-http.js'
 
@@ -61,8 +62,11 @@ export function createExpressMiddleware(
   const middleware = (async (req, res, next) => {
     try {
       const url = requestUrl(req, req.originalUrl)
-      const request = nodeRequest('express', req, body(req), new RequestAndResponse(req, res), url)
-      writeNodeResponse(req, res, await receiver.handle(request))
+      const context = new RequestAndResponse(req, res)
+      const response = await receiver.handle(nodeRequest('express', req, body(req), context, url))
+      if (!writeNodeResponse(req, res, response)) {
+        await reportTo(receiver as never, responseSent(response.status), context)
+      }
     } catch (error) {
       next(error)
     }

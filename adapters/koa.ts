@@ -1,7 +1,13 @@
 import type { Context, Next } from 'koa'
 import type { On, Receiver, ReceiverHealth, ReceiverOptions } from '../src/index.js'
-import { attachOn, receiverWithPath } from '../src/internal.js'
-import { closeIfUnread, nodeBody, nodeRequest, requestUrl } from './shared/node-http.js'
+import { attachOn, receiverWithPath, reportTo } from '../src/internal.js'
+import {
+  closeIfUnread,
+  nodeBody,
+  nodeRequest,
+  requestUrl,
+  responseSent,
+} from './shared/node-http.js'
 
 export interface KoaMount {
   /** Only answer this path; other requests go to the next middleware. Leave out under @koa/router. */
@@ -53,6 +59,10 @@ export function createKoaMiddleware(
     const response = await receiver.handle(
       nodeRequest('koa', ctx.req, body(ctx), ctx, requestUrl(ctx.req, ctx.originalUrl)),
     )
+    if (ctx.headerSent || !ctx.writable) {
+      await reportTo(receiver as never, responseSent(response.status), ctx)
+      return
+    }
     // Body before status: Koa turns a null body (HEAD) into 204 unless the status comes after.
     ctx.body = response.body === '' ? null : response.body
     ctx.status = response.status

@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { On, Receiver, ReceiverHealth, ReceiverOptions } from '../src/index.js'
-import { attachOn, receiverWithPath } from '../src/internal.js'
-import { nodeBody, nodeRequest, RequestAndResponse, writeNodeResponse } from './shared/node-http.js'
+import { attachOn, receiverWithPath, reportTo } from '../src/internal.js'
+import {
+  nodeBody,
+  nodeRequest,
+  RequestAndResponse,
+  responseSent,
+  writeNodeResponse,
+} from './shared/node-http.js'
 
 /** What handlers get as context from the Node adapter. */
 export interface NodeContext {
@@ -58,10 +64,11 @@ export function createNodeHandler(
       return
     }
     const body = nodeBody(req, (req as { body?: unknown }).body)
-    const response = await receiver.handle(
-      nodeRequest('node', req, body, new RequestAndResponse(req, res)),
-    )
-    writeNodeResponse(req, res, response)
+    const context = new RequestAndResponse(req, res)
+    const response = await receiver.handle(nodeRequest('node', req, body, context))
+    if (!writeNodeResponse(req, res, response)) {
+      await reportTo(receiver as never, responseSent(response.status), context)
+    }
   }) as NodeHandler
   return attachOn<NodeHandler>(handler, receiver)
 }

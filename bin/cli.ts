@@ -179,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
       const text = body(values)
       const signature = values.json
         ? await signJson({ key, url, body: text })
-        : await signForm({ key, url, fields: [...new URLSearchParams(text)] })
+        : await signForm({ key, url, body: text })
       process.stdout.write(`${signature}\n`)
       return 0
     }
@@ -205,7 +205,7 @@ async function main(argv: string[]): Promise<number> {
       for (const [i, key] of keys.entries()) {
         const expected = json
           ? await signJson({ key, url, body: text })
-          : await signForm({ key, url, fields: [...new URLSearchParams(text)] })
+          : await signForm({ key, url, body: text })
         if (timingSafeEqualString(expected, signature)) matched = i
       }
       if (matched === -1) {

@@ -21,6 +21,7 @@ export type WebhookErrorCode =
   | 'CLAIM_LOST'
   | 'QUEUE_FAILED'
   | 'INTERNAL_ERROR'
+  | 'RESPONSE_SENT'
   | 'CONFIGURATION'
 
 const STATUS: Record<WebhookErrorCode, number> = {
@@ -44,6 +45,8 @@ const STATUS: Record<WebhookErrorCode, number> = {
   CLAIM_LOST: 503,
   QUEUE_FAILED: 503,
   INTERNAL_ERROR: 500,
+  // Reported, not answered: a handler had already written the response itself.
+  RESPONSE_SENT: 500,
   // Thrown by the factories, never answered.
   CONFIGURATION: 500,
 }
@@ -124,6 +127,15 @@ export function handlerError(
     `the handler for event ${index} (${typeof type === 'string' ? type : 'unknown'}) ${what}; the batch was not acknowledged, so SendClean will retry it`,
     { cause, event, index },
   )
+}
+
+/**
+ * A client's text as it may appear in an error: at most `max` characters of it (then `…`),
+ * quoted and escaped, so a refusal never echoes a request at full size nor lets it write
+ * control characters into a log.
+ */
+export function excerpt(text: string, max = 64): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
 }
 
 /** The request's body or events are not what SendClean sends (400). */

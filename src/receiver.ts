@@ -8,6 +8,7 @@ import {
 import { type HandlerMap, HandlerRegistry, type On } from './delivery/handlers.js'
 import {
   configurationError,
+  excerpt,
   malformed,
   positiveInteger,
   tooManyEvents,
@@ -114,6 +115,21 @@ function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
 
 class HookTimeout extends Error {}
 
+/** Each receiver's error hook, for adapters that find an error after the answer (internal.ts). */
+const reporters = new WeakMap<object, (error: WebhookError, context: unknown) => Promise<unknown>>()
+
+/**
+ * Tell a receiver's error hook (or its default log) about an error an adapter found after the
+ * receiver answered, such as a response a handler had already sent.
+ */
+export function reportTo(
+  receiver: Receiver<never>,
+  error: WebhookError,
+  context: unknown,
+): Promise<unknown> {
+  return reporters.get(receiver)?.(error, context) ?? Promise.resolve()
+}
+
 /**
  * The framework-free receiver: its options and handlers, built once. Every adapter takes one
  * (or options to build one), so one receiver can serve several mounts; `handle()` answers a
@@ -144,6 +160,7 @@ export class Receiver<C = unknown> {
     this.#handlers.addMap(options.on)
     this.#deliver = deliverer(this.#config, this.#handlers, this.#report)
     this.#telemetry = telemetryFor(this.#config.openTelemetry, () => this.#lastVerified)
+    reporters.set(this, this.#report as (error: WebhookError, context: unknown) => Promise<unknown>)
     this.on = ((types: string | readonly string[], handler: unknown) => {
       if (this.#config.queue) {
         throw configurationError(
@@ -235,7 +252,7 @@ export class Receiver<C = unknown> {
       if (method !== 'POST') {
         throw new WebhookError(
           'METHOD_NOT_ALLOWED',
-          `method ${method} is not allowed; SendClean sends GET, HEAD and POST`,
+          `method ${excerpt(method, 16)} is not allowed; SendClean sends GET, HEAD and POST`,
         )
       }
       const batch = await verifiedBatch(this.#config, request, observation)

@@ -176,6 +176,8 @@ describe.each(LOOPS)('decodeForm, %s loop', (_name, makeLoop) => {
 describe('the WebAssembly loop', () => {
   it('is made on Node (so the loops above are not the JavaScript loop four times)', () => {
     expect(createFormLoop()).toBeDefined()
+    // A chunk too small to hold an escape could never move past one: refused, not looped on.
+    for (const bytes of [0, 1, 2, 2.5, 1e9]) expect(() => createFormLoop(bytes)).toThrow(RangeError)
   })
 
   it('is what src/platform/form.wat compiles to', async () => {

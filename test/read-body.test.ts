@@ -8,7 +8,7 @@ const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (b: Uint8Array) => new TextDecoder().decode(b)
 
 describe('BodyCollector', () => {
-  it('copies chunks into one buffer of the announced length', () => {
+  it('copies chunks into one buffer of the announced length (up to 64 KiB)', () => {
     const body = new BodyCollector(100, 6)
     for (const chunk of ['ab', 'cd', 'ef']) expect(body.push(bytes(chunk))).toBe(true)
     expect(text(body.result())).toBe('abcdef')
@@ -49,6 +49,22 @@ describe('BodyCollector', () => {
         expect(body.result()).toEqual(all)
       }),
     )
+  })
+
+  it('a promised length is not allocated before its bytes arrive: at most 64 KiB at first, then growth with the bytes', () => {
+    const body = new BodyCollector(8 * 1024 * 1024, 4 * 1024 * 1024)
+    body.push(bytes('0123456789'))
+    body.push(bytes('abcdefghij'))
+    expect(text(body.result())).toBe('0123456789abcdefghij')
+    expect(body.result().buffer.byteLength).toBe(64 * 1024)
+    // As bytes keep coming the buffer doubles, never past the announced length.
+    const big = new BodyCollector(8 * 1024 * 1024, 300 * 1024)
+    const chunk = new Uint8Array(16 * 1024).fill(7)
+    for (let i = 0; i < 18; i++) big.push(chunk)
+    big.push(new Uint8Array(12 * 1024).fill(7))
+    expect(big.result().length).toBe(300 * 1024)
+    expect(big.result().buffer.byteLength).toBe(300 * 1024)
+    expect(big.result().every((b) => b === 7)).toBe(true)
   })
 
   it('refuses past the limit, also when the announced length lied', () => {

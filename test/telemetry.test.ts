@@ -313,6 +313,25 @@ describe('the steps and the events of a verified batch', () => {
     )
   })
 
+  it('names only known types, unknown or invalid: no sender text in attributes, bounded series', async () => {
+    const receiver = createReceiver<undefined>({ ...base(), on: { '*': () => {} } })
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      event: `customer-email=user${i}@example.com;token=${i}`,
+    }))
+    events.push({ event: 'open', _id: 'x' } as never) // invalid, with its own type text
+    expect((await receiver.handle(signedRequest(JSON.stringify(events)))).status).toBe(200)
+    const types = new Set(
+      spans('sendclean.handler').map((s) => s.attributes['sendclean.event.type']),
+    )
+    expect([...types].sort()).toEqual(['invalid', 'unknown'])
+    const series = (await points('sendclean.webhook.events')).map(
+      (p) => `${p.attributes['sendclean.event.type']} ${p.value}`,
+    )
+    expect(series.sort()).toEqual(['invalid 1', 'unknown 50'])
+    const everything = JSON.stringify(spans().map((s) => s.attributes))
+    expect(everything).not.toContain('customer-email')
+  })
+
   it('counts events by type and outcome: handled, duplicate, invalid, unknown, failed, skipped', async () => {
     const store = memoryStore()
     const receiver = createReceiver<undefined>({
@@ -341,12 +360,12 @@ describe('the steps and the events of a verified batch', () => {
     expect(counted.sort()).toEqual(
       [
         'send handled 1',
-        'brand_new unknown 1',
-        'open invalid 1',
+        'unknown unknown 1',
+        'invalid invalid 1',
         'click skipped 1',
         'send duplicate 1',
-        'brand_new duplicate 1',
-        'open duplicate 1',
+        'unknown duplicate 1',
+        'invalid duplicate 1',
         'click duplicate 1',
       ].sort(),
     )

@@ -3,7 +3,7 @@
 // writing the answer, the lingering close). Not a package entry.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HeaderReader, RequestBody, WebhookRequest, WebhookResponse } from '../../src/index.js'
-import { ParsedBody } from '../../src/internal.js'
+import { ParsedBody, WebhookError } from '../../src/internal.js'
 
 /**
  * The body for the core: the request stream itself while nobody has read it (the core reads it
@@ -79,9 +79,10 @@ export function lingerIfUnread(req: IncomingMessage | undefined): void {
     timer.unref?.()
     this.once('close', () => clearTimeout(timer))
   }
-  // Read and drop the rest from now on, as Node's own dump does: a reader that will never read
-  // (a Web stream wrapping the request, on node-server) would otherwise hold the flow back.
-  req.removeAllListeners('data')
+  // Read and drop the rest from now on, as Node's own dump does. The app's own listeners stay;
+  // a reader that will never read again (a Web stream wrapping the request, on node-server)
+  // would pause the flow, so while lingering a pause is undone.
+  req.on('pause', () => req.resume())
   req.resume()
 }
 
@@ -123,11 +124,25 @@ export function closeIfUnread(req: IncomingMessage): Record<string, string> {
   return { connection: 'close' }
 }
 
+/**
+ * Write the receiver's answer; false (nothing written) when a handler already sent a response
+ * itself: the adapter reports that (`RESPONSE_SENT`) instead of throwing where nobody catches.
+ */
 export function writeNodeResponse(
   req: IncomingMessage,
   res: ServerResponse,
   response: WebhookResponse,
-): void {
+): boolean {
+  if (res.headersSent || res.writableEnded) return false
   res.writeHead(response.status, { ...response.headers, ...closeIfUnread(req) })
   res.end(response.body)
+  return true
+}
+
+/** The error an adapter reports when a handler sent the response before the receiver could. */
+export function responseSent(status: number): WebhookError {
+  return new WebhookError(
+    'RESPONSE_SENT',
+    `a handler sent the response itself, so the receiver's answer (${status}) was not sent; handlers must not write the response`,
+  )
 }

@@ -94,6 +94,10 @@ function compile(): WebAssembly.Module | null {
  * compile it. `chunkBytes` is for tests (small chunks put chunk ends everywhere).
  */
 export function createFormLoop(chunkBytes = CHUNK_BYTES): WasmChunks | undefined {
+  // A chunk must hold a whole escape (3 bytes), or the loop could not move past one.
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 3 || chunkBytes > CHUNK_BYTES) {
+    throw new RangeError(`chunkBytes must be a whole number from 3 to ${CHUNK_BYTES}`)
+  }
   if (compiled === undefined) compiled = compile()
   if (compiled === null) return undefined
   const exports = new WebAssembly.Instance(compiled).exports as unknown as FormWasmExports

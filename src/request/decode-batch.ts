@@ -1,5 +1,5 @@
 import { DEFAULT_EVENTS_FIELD } from '../constants.js'
-import { malformed, WebhookError } from '../errors.js'
+import { excerpt, malformed, WebhookError } from '../errors.js'
 import { elementTexts, memberElementTexts } from './event-texts.js'
 import { decodeForm, type FormField, type FormLoop, type Signed } from './form.js'
 import { ParsedBody } from './request.js'
@@ -21,7 +21,16 @@ export interface ParsedEvents {
 }
 
 const encoder = new TextEncoder()
-const utf8 = new TextDecoder()
+/** JSON text is UTF-8 (RFC 8259 §8.1): bytes that are not are refused, never replaced. */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw malformed(`${what} is not valid UTF-8`)
+  }
+}
 const FORM_TYPE = 'application/x-www-form-urlencoded'
 const NO_PARAMS: readonly string[] = []
 
@@ -45,7 +54,10 @@ function eventsKey(names: readonly string[], field: string | undefined): string 
   const candidates = names.filter((name) => name.toLowerCase().endsWith('_events'))
   if (candidates.length > 1) {
     throw malformed(
-      `several fields could hold the events (${candidates.join(', ')}); set \`eventsField\` to the right one`,
+      `${candidates.length} fields could hold the events (${candidates
+        .slice(0, 3)
+        .map((name) => excerpt(name))
+        .join(', ')}${candidates.length > 3 ? ', …' : ''}); set \`eventsField\` to the right one`,
     )
   }
   return candidates[0]
@@ -66,7 +78,7 @@ function refuseDuplicates(fields: readonly FormField[]): void {
   for (const { name } of fields) {
     if (seen.has(name)) {
       throw malformed(
-        `the form field "${name}" appears more than once, so the request is ambiguous`,
+        `the form field ${excerpt(name)} appears more than once, so the request is ambiguous`,
       )
     }
     seen.add(name)
@@ -88,7 +100,10 @@ function fromFields(fields: readonly FormField[], field: string | undefined): Ba
     signed: { fields },
     // Parsed only after the signature is checked.
     events: () =>
-      parseArrayText(typeof value === 'string' ? value : utf8.decode(value), `the ${key} field`),
+      parseArrayText(
+        typeof value === 'string' ? value : decodeUtf8(value, `the ${key} field`),
+        `the ${key} field`,
+      ),
   }
 }
 
@@ -131,7 +146,7 @@ const NO_EVENTS: ParsedEvents = { value: [], texts: () => [] }
 
 /** The events of a verified JSON body: the array, or an object's events field (maybe as text). */
 function jsonEvents(body: Uint8Array, field: string | undefined): ParsedEvents {
-  const text = utf8.decode(body)
+  const text = decodeUtf8(body, 'the body')
   const parsed = parseJson(text, 'the body')
   if (Array.isArray(parsed)) return { value: parsed, texts: () => elementTexts(text) }
   if (typeof parsed !== 'object' || parsed === null) {
@@ -178,12 +193,12 @@ function fieldsFromParsed(value: unknown, maxFields: number, hint: string): Form
   for (const [name, field] of entries) {
     if (Array.isArray(field)) {
       throw malformed(
-        `the form field "${name}" appears more than once, so the request is ambiguous`,
+        `the form field ${excerpt(name)} appears more than once, so the request is ambiguous`,
       )
     }
     if (typeof field !== 'string') {
       throw malformed(
-        `the form field "${name}" was parsed into a ${typeof field}, so the signed text is lost; ${hint}`,
+        `the form field ${excerpt(name)} was parsed into a ${typeof field}, so the signed text is lost; ${hint}`,
       )
     }
     // A string from a parser is already the decoded text: signed as its UTF-8, no copy here.
@@ -233,7 +248,7 @@ export function decodeSigned(
   if (!isForm && !isJson) {
     throw new WebhookError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `content-type "${media || '(none)'}" is not supported; SendClean posts application/x-www-form-urlencoded`,
+      `content-type ${media ? excerpt(media) : '(none)'} is not supported; SendClean posts application/x-www-form-urlencoded`,
     )
   }
   for (const param of params) {
@@ -243,7 +258,7 @@ export function decodeSigned(
     if (charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
       throw new WebhookError(
         'UNSUPPORTED_MEDIA_TYPE',
-        `charset "${charset}" is not supported; use utf-8`,
+        `charset ${excerpt(charset ?? '')} is not supported; use utf-8`,
       )
     }
   }

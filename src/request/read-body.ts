@@ -10,17 +10,19 @@ export function tooLarge(limit: number): WebhookError {
   return new WebhookError('PAYLOAD_TOO_LARGE', `the body is larger than the ${limit}-byte limit`)
 }
 
+/** The most a body buffer starts with, whatever `Content-Length` promises. */
+const FIRST_BUFFER_MAX = 64 * 1024
+
 /**
- * Collects a body's chunks up to `limit` bytes. With the announced length (`Content-Length`),
- * chunks are copied into one buffer of that size as they arrive and dropped, so a body costs
- * its size once, not twice (chunks, then their join); without it, they are joined at the end.
- * A body that came in one chunk is that chunk, not a copy.
+ * Collects a body's chunks up to `limit` bytes into one buffer that grows with the bytes that
+ * arrive: it starts at the announced length (`Content-Length`) but at most 64 KiB, and doubles
+ * (up to the announced length, when it is still ahead) only when a chunk does not fit. So a
+ * client that promises 4 MiB and sends 20 bytes costs 64 KiB, not 4 MiB, and a body costs at
+ * most about twice its size in copies. A body that came in one chunk is that chunk, not a copy.
  */
 export class BodyCollector {
   /** The only chunk so far (no copy for a body that came in one). */
   #first: Uint8Array | undefined
-  /** Chunks to join at the end: only a body of several chunks and no buffer of its size. */
-  #chunks: Uint8Array[] | undefined
   #buffer: Uint8Array | undefined
   #expected: number
   #total = 0
@@ -36,39 +38,34 @@ export class BodyCollector {
   push(chunk: Uint8Array): boolean {
     const end = this.#total + chunk.length
     if (end > this.limit) return false
-    if (this.#total === 0 && this.#expected > chunk.length) {
-      // The first of several chunks: one buffer of the announced size from now on.
-      this.#buffer = new Uint8Array(this.#expected)
-    }
-    if (this.#buffer && end <= this.#buffer.length) this.#buffer.set(chunk, this.#total)
-    else if (this.#total === 0 && !this.#buffer) this.#first = chunk
-    else {
-      // More than announced (or nothing announced): keep chunks, join at the end.
-      if (!this.#chunks) {
-        this.#chunks = []
-        if (this.#buffer) this.#chunks.push(this.#buffer.subarray(0, this.#total))
-        else if (this.#first) this.#chunks.push(this.#first)
-        this.#buffer = undefined
-        this.#first = undefined
-      }
-      this.#chunks.push(chunk)
+    if (this.#total === 0) {
+      this.#first = chunk
+    } else {
+      if (!this.#buffer || end > this.#buffer.length) this.#grow(end)
+      ;(this.#buffer as Uint8Array).set(chunk, this.#total)
     }
     this.#total = end
     return true
   }
 
+  /** A buffer for at least `needed` bytes, holding what came so far. */
+  #grow(needed: number): void {
+    const size = this.#buffer?.length ?? 0
+    let capacity = Math.max(needed, size * 2, Math.min(this.#expected, FIRST_BUFFER_MAX))
+    // Never past the announced length while it is still ahead, nor past the limit.
+    if (this.#expected >= needed) capacity = Math.min(capacity, this.#expected)
+    capacity = Math.min(capacity, this.limit)
+    const buffer = new Uint8Array(capacity)
+    if (this.#buffer) buffer.set(this.#buffer.subarray(0, this.#total))
+    else if (this.#first) buffer.set(this.#first)
+    this.#buffer = buffer
+    this.#first = undefined
+  }
+
   /** The body: one buffer, no copy for a single chunk. */
   result(): Uint8Array {
     if (this.#buffer) return this.#buffer.subarray(0, this.#total)
-    const chunks = this.#chunks
-    if (!chunks) return this.#first ?? new Uint8Array(0)
-    const out = new Uint8Array(this.#total)
-    let offset = 0
-    for (const chunk of chunks) {
-      out.set(chunk, offset)
-      offset += chunk.length
-    }
-    return out
+    return this.#first ?? new Uint8Array(0)
   }
 }
 

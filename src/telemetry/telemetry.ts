@@ -281,9 +281,12 @@ export type EventOutcomeName =
   | 'skipped'
   | 'enqueued'
 
-/** The `sendclean.event.type` of an event: its `event` value as sent, when it has one. */
-export const eventTypeName = (event: WebhookEvent): string =>
-  event.event === 'unknown' || event.event === 'invalid' ? (event.type ?? event.event) : event.event
+/**
+ * The `sendclean.event.type` of an event: one of the seven known types, `unknown` or `invalid`,
+ * never the sender's own `event` text (an attribute carries no payload, and a metric's series
+ * stay bounded whatever the sender sends).
+ */
+export const eventTypeName = (event: WebhookEvent): string => event.event
 
 /** What became of an event whose handlers ran to the end. */
 export const settledOutcome = (event: WebhookEvent): EventOutcomeName =>

@@ -1,6 +1,6 @@
 import { hmacSha1Base64, type SignedPart } from '#platform'
 import { DEFAULT_EVENTS_FIELD, DEFAULT_SIGNATURE_HEADER } from '../constants.js'
-import { compareBytes, type FormField, type Signed } from '../request/form.js'
+import { compareBytes, decodeForm, type FormField, type Signed } from '../request/form.js'
 
 export type { SignedPart }
 
@@ -57,7 +57,9 @@ function fieldsOf(entries: ReadonlyArray<readonly [string, string]>): FormField[
 }
 
 /**
- * The signature SendClean sends for a form POST of `fields` to `url`.
+ * The signature SendClean sends for a form POST to `url`: of `fields` (decoded values, as
+ * strings), or of `body`, the form exactly as sent, decoded here byte for byte as the receiver
+ * decodes it (so a value whose bytes are not UTF-8 is signed as those bytes).
  *
  * @example
  * const signature = await signForm({
@@ -66,18 +68,19 @@ function fieldsOf(entries: ReadonlyArray<readonly [string, string]>): FormField[
  *   fields: { SendCleantes_events: JSON.stringify(events) },
  * })
  */
-export async function signForm(options: {
-  key: string
-  url: string
-  fields: Fields
-}): Promise<string> {
-  return hmacSha1Base64(
-    options.key,
-    formSignedParts(
-      options.url,
-      fieldsOf(Array.isArray(options.fields) ? options.fields : Object.entries(options.fields)),
-    ),
-  )
+export async function signForm(
+  options: { key: string; url: string } & ({ fields: Fields } | { body: string | Uint8Array }),
+): Promise<string> {
+  let fields: FormField[]
+  if ('body' in options) {
+    const body = typeof options.body === 'string' ? encoder.encode(options.body) : options.body
+    fields = decodeForm(body) ?? []
+  } else {
+    fields = fieldsOf(
+      Array.isArray(options.fields) ? options.fields : Object.entries(options.fields),
+    )
+  }
+  return hmacSha1Base64(options.key, formSignedParts(options.url, fields))
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 } from '../constants.js'
 import {
   configurationError,
+  excerpt,
   malformed,
   positiveInteger,
   tooManyEvents,
@@ -56,8 +57,14 @@ export interface VerifyOptions<C = unknown> {
    * Default: the URL the request arrived at (see `trustProxy`).
    */
   url?: string | ((request: RequestInfo<C>) => MaybePromise<string>)
-  /** Build the default URL from `X-Forwarded-Proto` / `X-Forwarded-Host`. Only behind a proxy you trust. Default false. */
-  trustProxy?: boolean
+  /**
+   * Build the default URL from `X-Forwarded-Proto` / `X-Forwarded-Host`, as Express's
+   * `trust proxy` takes a hop count: `n` (or `true`, one) proxies you run sit in front of the
+   * app, each appending what it received, so the value the outermost of them set is the `n`-th
+   * from the right; values further left came from the client and are never used. Default
+   * false: the URL is built from the request's own `Host`.
+   */
+  trustProxy?: boolean | number
   /** Default `X-SendCleanTES-Signature`. */
   signatureHeader?: string
   /** The form field with the events. Default `SendCleantes_events`, else the one field ending in `_events`. */
@@ -81,7 +88,8 @@ export interface VerifyConfig<C> {
   /** `keys` as a list, when it is a string: split once, not per request. */
   keyList: string[] | undefined
   url: VerifyOptions<C>['url']
-  trustProxy: boolean
+  /** How many proxies' headers to trust (0: none). */
+  trustProxy: number
   header: string
   field: string | undefined
   maxBodyBytes: number
@@ -133,7 +141,7 @@ export function resolveVerifyOptions<C>(options: VerifyOptions<C>): VerifyConfig
     keys: options.keys,
     keyList: typeof options.keys === 'string' ? normalizeKeys(options.keys) : undefined,
     url,
-    trustProxy: options.trustProxy === true,
+    trustProxy: proxyHops(options.trustProxy),
     header,
     field: options.eventsField,
     maxBodyBytes: positiveInteger(options.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
@@ -182,7 +190,7 @@ export async function verifiedBatch<C>(
   if (encoding && encoding !== 'identity') {
     throw new WebhookError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `content-encoding "${encoding}" is not supported`,
+      `content-encoding ${excerpt(encoding)} is not supported`,
     )
   }
   const length = headers.get('content-length')
@@ -221,6 +229,9 @@ export async function verifiedBatch<C>(
   return { events, texts, url }
 }
 
+/** A URL built from request headers, as a message may quote it: at most 256 characters. */
+const clip = (url: string) => (url.length > 256 ? `${url.slice(0, 256)}…` : url)
+
 /** Bodies up to this size get the URL-mismatch diagnosis after a failed check. */
 const DIAGNOSE_MAX_BYTES = 64 * 1024
 
@@ -243,7 +254,9 @@ export async function verifyRequest<C>(
   request: WebhookRequest<C>,
   batch: Batch,
 ): Promise<string> {
-  const seen = config.trustProxy ? forwardedUrl(request.url, request.headers) : request.url
+  const seen = config.trustProxy
+    ? forwardedUrl(request.url, request.headers, config.trustProxy)
+    : request.url
   const source = config.keys
   const option = config.url
   const info: RequestInfo<C> = {
@@ -301,14 +314,14 @@ async function mismatch<C>(
     if (await matchesAnyKey(keys, signedParts(candidate, batch.signed), signature)) {
       throw new WebhookError(
         'URL_MISMATCH',
-        `the signature was made for ${candidate}, but ${url} was used to check it; set \`url\` to the URL registered with SendClean`,
+        `the signature was made for ${clip(candidate)}, but ${clip(url)} was used to check it; set \`url\` to the URL registered with SendClean`,
         { signedUrl: url },
       )
     }
   }
   throw new WebhookError(
     'SIGNATURE_MISMATCH',
-    `no key matches the signature (signed URL: ${url}${diagnose ? '' : '; other likely URLs were not tried, the body is over 64 KiB'}); if SendClean has another URL registered (proxy, load balancer), set \`url\` to it; if the key was reset, add the new key to \`keys\``,
+    `no key matches the signature (signed URL: ${clip(url)}${diagnose ? '' : '; other likely URLs were not tried, the body is over 64 KiB'}); if SendClean has another URL registered (proxy, load balancer), set \`url\` to it; if the key was reset, add the new key to \`keys\``,
     { signedUrl: url },
   )
 }
@@ -320,17 +333,31 @@ function split(url: string): { scheme: string; authority: string; rest: string }
   return { scheme: match[1] as string, authority: match[2] as string, rest: match[3] as string }
 }
 
-function first(value: string | null | undefined): string | undefined {
-  const head = value?.split(',')[0]?.trim()
-  return head ? head : undefined
+/** `trustProxy` as a hop count. */
+function proxyHops(option: boolean | number | undefined): number {
+  if (option === undefined || option === false) return 0
+  if (option === true) return 1
+  if (Number.isSafeInteger(option) && option >= 0) return option
+  throw configurationError('`trustProxy` must be true, false or a whole number of proxies')
 }
 
-/** The URL rebuilt from `X-Forwarded-Proto` and `X-Forwarded-Host` (first values), when present. */
-export function forwardedUrl(url: string, headers: HeaderReader): string {
+/**
+ * The value the outermost of `hops` trusted proxies set: the `hops`-th from the right (each
+ * proxy appends); the leftmost when fewer were set. Values further left are the client's own.
+ */
+function fromProxies(value: string | null | undefined, hops: number): string | undefined {
+  if (!value) return undefined
+  const values = value.split(',')
+  const chosen = values[Math.max(0, values.length - hops)]?.trim()
+  return chosen ? chosen : undefined
+}
+
+/** The URL rebuilt from `X-Forwarded-Proto` and `X-Forwarded-Host`, trusting `hops` proxies. */
+export function forwardedUrl(url: string, headers: HeaderReader, hops = 1): string {
   const parts = split(url)
   if (!parts) return url
-  const scheme = first(headers.get('x-forwarded-proto'))?.toLowerCase() ?? parts.scheme
-  const authority = first(headers.get('x-forwarded-host')) ?? parts.authority
+  const scheme = fromProxies(headers.get('x-forwarded-proto'), hops)?.toLowerCase() ?? parts.scheme
+  const authority = fromProxies(headers.get('x-forwarded-host'), hops) ?? parts.authority
   return `${scheme}://${authority}${parts.rest}`
 }
 
