@@ -64,6 +64,9 @@ function plan(store: Store, input: TriggerInput) {
   if (input.payload !== undefined) {
     if (!Array.isArray(input.payload) || input.payload.some((e) => typeof e !== 'object' || !e))
       throw new ApiError('ValidationError', 'payload must be an array of event objects')
+    if (input.payload.length > MAX_COUNT * 10) {
+      throw new ApiError('ValidationError', `payload holds at most ${MAX_COUNT * 10} events`)
+    }
     all = input.payload
   } else {
     const types: readonly string[] = input.events?.length ? input.events : SAMPLE_TYPES
@@ -74,14 +77,21 @@ function plan(store: Store, input: TriggerInput) {
         `unknown event type "${bad}"; expected one of ${SAMPLE_TYPES.join(', ')}`,
       )
     }
+    const count = input.count ?? 1
+    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_COUNT) {
+      throw new ApiError('ValidationError', `count must be a whole number from 1 to ${MAX_COUNT}`)
+    }
     all = types.flatMap((type) =>
-      Array.from({ length: input.count ?? 1 }, () => sampleEvent(type as EventName)),
+      Array.from({ length: count }, () => sampleEvent(type as EventName)),
     )
   }
   if (input.webhookId !== undefined && !store.webhooks.has(input.webhookId)) {
     throw new ApiError('NotFound', `no webhook with id "${input.webhookId}"`)
   }
-  const size = Math.max(1, input.batch ?? 100)
+  const size = input.batch ?? 100
+  if (!Number.isSafeInteger(size) || size < 1 || size > MAX_BATCH) {
+    throw new ApiError('ValidationError', `batch must be a whole number from 1 to ${MAX_BATCH}`)
+  }
   const targets = [...store.webhooks.values()].filter(
     (w) => input.webhookId === undefined || w.webhook_id === input.webhookId,
   )
@@ -93,6 +103,10 @@ function plan(store: Store, input: TriggerInput) {
     return batches
   })
 }
+
+/** Most events of one type a trigger makes, and most events per batch (SendClean sends 1000). */
+export const MAX_COUNT = 1000
+export const MAX_BATCH = 1000
 
 export function createDelivery(
   store: Store,

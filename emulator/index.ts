@@ -47,9 +47,19 @@ class HttpError extends Error {
   }
 }
 
+/** The most a request body to the emulator may hold. */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024
+/** A live-stream client that falls this far behind is dropped. */
+const MAX_STREAM_BACKLOG = 1024 * 1024
+
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_REQUEST_BYTES) throw new Error('too large')
+    chunks.push(chunk as Buffer)
+  }
   const text = Buffer.concat(chunks).toString('utf8')
   if (text.trim() === '') return {}
   const parsed = JSON.parse(text)
@@ -94,17 +104,30 @@ function consoleFiles() {
   return { html: read('index.html'), script: read('app.js') }
 }
 
+/** Host names that mean this machine's loopback. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
+
 /**
- * A request from a page on another origin (a browser's `Origin` header that is not this
- * server): refused, so a web page cannot drive the emulator through the developer's browser.
+ * Whether a request may talk to the emulator: it runs next to a browser, so
+ * - its `Host` must name the address it listens on or a loopback name with its port (a page on a
+ *   DNS-rebinding name has its own name there);
+ * - a browser's request must come from the emulator's own pages: an `Origin` that is not one of
+ *   those hosts, or a `Sec-Fetch-Site` other than `same-origin`/`none` (reads included: an
+ *   `<img>` or no-cors fetch sends no `Origin`, but it does send `Sec-Fetch-Site`), is refused.
+ * Requests without these headers (the CLI, curl, the package's client) pass.
  */
-function crossSite(req: IncomingMessage): boolean {
+function allowed(req: IncomingMessage, hosts: ReadonlySet<string>): boolean {
+  const host = req.headers.host
+  if (host === undefined || !hosts.has(host.toLowerCase())) return false
+  const site = req.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false
   const origin = req.headers.origin
-  if (origin === undefined) return false
+  if (origin === undefined) return true
   try {
-    return new URL(origin).host !== req.headers.host
+    const { protocol, host: originHost } = new URL(origin)
+    return protocol === 'http:' && hosts.has(originHost.toLowerCase())
   } catch {
-    return true
+    return false
   }
 }
 
@@ -180,6 +203,20 @@ export async function startEmulator(options: EmulatorOptions) {
     })
   }
 
+  // Each event is serialised once for every stream client; a client whose unsent backlog passes
+  // MAX_STREAM_BACKLOG is dropped (its browser reconnects and reloads), so a client that never
+  // reads cannot grow the emulator's memory.
+  bus.on((event) => {
+    if (streams.size === 0) return
+    const frame = `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
+    for (const res of streams) {
+      if (res.writableLength > MAX_STREAM_BACKLOG) {
+        streams.delete(res)
+        res.destroy()
+      } else res.write(frame)
+    }
+  })
+
   function openStream(req: IncomingMessage, res: ServerResponse) {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -188,12 +225,8 @@ export async function startEmulator(options: EmulatorOptions) {
     })
     res.write('retry: 1000\n\nevent: hello\ndata: {}\n\n')
     streams.add(res)
-    const off = bus.on((event) => {
-      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
-    })
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000)
     req.on('close', () => {
-      off()
       clearInterval(ping)
       streams.delete(res)
     })
@@ -207,9 +240,6 @@ export async function startEmulator(options: EmulatorOptions) {
     query: URLSearchParams,
   ) {
     const method = req.method ?? 'GET'
-    if (method !== 'GET' && method !== 'HEAD' && crossSite(req)) {
-      throw new HttpError(403, 'requests from other origins are refused')
-    }
     if (path === '/emulator/trigger' && method === 'POST') {
       const input = await readInput(req)
       const started = await engine.start(input as TriggerInput)
@@ -297,8 +327,17 @@ export async function startEmulator(options: EmulatorOptions) {
     return false
   }
 
+  // Filled once the port is known.
+  const hosts = new Set<string>()
   const server = createServer(async (req, res) => {
     const { pathname, searchParams } = new URL(req.url ?? '/', 'http://localhost')
+    if (!allowed(req, hosts)) {
+      req.resume()
+      return send(res, 403, {
+        error:
+          'refused: the emulator answers only its own pages and local tools (Host and Origin are checked)',
+      })
+    }
     try {
       const settings = /\/settings\/([A-Za-z]+)$/.exec(pathname)
       if (settings && req.method === 'POST') {
@@ -360,6 +399,10 @@ export async function startEmulator(options: EmulatorOptions) {
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   )
   const { port } = server.address() as AddressInfo
+  const listening = (options.host ?? '127.0.0.1').toLowerCase()
+  for (const name of LOOPBACK.has(listening) ? LOOPBACK : new Set([...LOOPBACK, listening])) {
+    hosts.add(`${name.includes(':') && !name.startsWith('[') ? `[${name}]` : name}:${port}`)
+  }
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`
   return {
     /** Base URL of the emulator; the client's `baseUrl`, and the web console at `/`. */
