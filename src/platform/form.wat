@@ -46,8 +46,10 @@
   ;; they are stored whole. Sixteen with escapes and `+` but no `&`, stop byte or malformed
   ;; escape are decoded whole too: each `%` takes the value of the two bytes after it, the
   ;; digits are dropped by a swizzle from the compaction table, eight bytes at a time, and an
-  ;; escape whose digits lie past the sixteen moves the next start past them. Otherwise the
-  ;; loop moves to the first special byte (or 16 on) and decodes it alone.
+  ;; escape whose digits lie past the sixteen moves the next start past them. Sixteen whose '%'
+  ;; are all malformed (no two hex digits after them) are copied whole too. Otherwise the
+  ;; loop moves to the first special byte (or 16 on) and decodes the rest of those sixteen one
+  ;; byte at a time, so a body of malformed escapes costs one vector attempt per sixteen bytes.
   (func (export "part")
     (param $i i32) (param $limit i32) (param $end i32) (param $stop i32) (param $o i32)
     (result i32)
@@ -55,7 +57,7 @@
     (local $percent v128) (local $plus v128) (local $amp v128) (local $stops v128)
     (local $isPercent v128) (local $isPlus v128) (local $hi8 v128) (local $lo8 v128)
     (local $hexHi v128) (local $out v128) (local $p i32) (local $keep i32)
-    (local $digit v128) (local $letter v128) (local $isDigit v128)
+    (local $digit v128) (local $letter v128) (local $isDigit v128) (local $scalarUntil i32)
     (local.set $percent (i8x16.splat (i32.const 0x25)))
     (local.set $plus (i8x16.splat (i32.const 0x2b)))
     (local.set $amp (i8x16.splat (i32.const 0x26)))
@@ -64,7 +66,10 @@
     (global.set $stopped (i32.const 0))
     (block $done
       (loop $next
-        (if (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $end))
+        ;; After sixteen that could not be decoded whole, their bytes go one at a time: one
+        ;; vector attempt per sixteen bytes, whatever they hold (`%%%%…` costs no more).
+        (if (i32.and (i32.ge_u (local.get $i) (local.get $scalarUntil))
+                     (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
           (then
             (local.set $v (v128.load align=1 (local.get $i)))
             ;; Stored whole: bytes past the first special one are overwritten by what follows.
@@ -147,7 +152,24 @@
                     (local.set $i (i32.add (i32.add (local.get $i) (i32.const 16))
                       (i32.add (i32.shl (i32.shr_u (local.get $p) (i32.const 15)) (i32.const 1))
                                (i32.and (i32.shr_u (local.get $p) (i32.const 14)) (i32.const 1)))))
+                    (br $next)))
+                ;; No '&' or stop byte and no '%' with two hex digits after it: the '%' are
+                ;; copied as they are, each '+' becomes a space, all sixteen at once.
+                (if (i32.eqz (i32.or
+                      (i32.xor (local.get $mask)
+                               (i8x16.bitmask (v128.or (local.get $isPercent) (local.get $isPlus))))
+                      (i8x16.bitmask (v128.and (local.get $isPercent)
+                                               (v128.and (local.get $hi8) (local.get $lo8))))))
+                  (then
+                    (v128.store align=1 (local.get $o)
+                      (v128.bitselect (i8x16.splat (i32.const 0x20)) (local.get $v)
+                                      (local.get $isPlus)))
+                    (if (i8x16.bitmask (local.get $isPlus))
+                      (then (global.set $changed (i32.const 1))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                    (local.set $o (i32.add (local.get $o) (i32.const 16)))
                     (br $next)))))
+            (local.set $scalarUntil (i32.add (local.get $i) (i32.const 16)))
             (local.set $c (i32.ctz (local.get $mask)))
             (local.set $i (i32.add (local.get $i) (local.get $c)))
             (local.set $o (i32.add (local.get $o) (local.get $c)))))
