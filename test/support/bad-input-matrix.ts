@@ -19,6 +19,8 @@ interface Raw {
   /** Body chunks, written in order; `pauseMs` waits between the first and the rest. */
   chunks?: Array<string | Buffer>
   pauseMs?: number
+  /** Write one chunk every this many ms, reading the answer meanwhile (stop once it comes). */
+  everyMs?: number
   /** Send Content-Length (default) or chunked. */
   chunked?: boolean
 }
@@ -44,6 +46,19 @@ function post(base: string, raw: Raw): Promise<{ status: number; text: string }>
         ? undefined
         : reject(error),
     )
+    if (raw.everyMs !== undefined) {
+      let answered = false
+      req.once('response', () => {
+        answered = true
+      })
+      const next = (i: number) => {
+        if (answered || req.destroyed) return
+        if (i === chunks.length) return void req.end()
+        req.write(chunks[i] as string | Buffer)
+        setTimeout(() => next(i + 1), raw.everyMs)
+      }
+      return next(0)
+    }
     const [first, ...rest] = chunks
     if (first !== undefined) req.write(first)
     const finish = () => {
@@ -215,6 +230,17 @@ const rows: Row[] = [
       chunks: ['x'.repeat(2000)],
     }),
     options: { maxBodyBytes: 1000 },
+    status: 413,
+  },
+  {
+    name: 'an oversized chunked body, 16 KiB every 5 ms, to a client that reads while it writes: 413',
+    raw: () => ({
+      headers: { 'content-type': FORM },
+      chunks: Array.from({ length: 40 }, () => 'x'.repeat(16 * 1024)),
+      chunked: true,
+      everyMs: 5,
+    }),
+    options: { maxBodyBytes: 64 * 1024 },
     status: 413,
   },
   {
