@@ -104,9 +104,13 @@ cp types.mts classic.ts
 npx tsc --noEmit --strict --target es2022 --types node --module commonjs --moduleResolution node --esModuleInterop classic.ts
 echo "types: resolve under node16 (ESM and CJS), bundler and commonjs/node10"
 
-# Every TypeScript block of the README, each as its own module, against the installed package.
-# The fragments' placeholders for your own values are declared once here.
-count=$(node "$root/scripts/readme-blocks.mjs" "$root/README.md" readme)
+# Every TypeScript block of the README and the guides in docs/, each as its own module, against
+# the installed package. The fragments' placeholders for your own values are declared once here.
+count=0
+for doc in "$root/README.md" "$root"/docs/*.md; do
+  n=$(node "$root/scripts/readme-blocks.mjs" "$doc" "readme/$(basename "$doc" .md)")
+  count=$((count + n))
+done
 cat > readme/placeholders.d.ts <<'TS'
 declare const keys: string[]
 declare const url: string
@@ -126,8 +130,8 @@ declare const Deno: {
   serve(options: { port: number }, handler: (request: Request) => Promise<Response>): unknown
 }
 TS
-npx tsc --noEmit --strict --target es2022 --types node --module nodenext --moduleResolution nodenext readme/*.mts readme/placeholders.d.ts
-echo "README: all $count TypeScript blocks type-check against the packed package"
+npx tsc --noEmit --strict --target es2022 --types node --module nodenext --moduleResolution nodenext readme/*/*.mts readme/placeholders.d.ts
+echo "README and docs/: all $count TypeScript blocks type-check against the packed package"
 npx --no-install sendclean-webhooks --help >/dev/null
 echo "bin: installed and runs"
 

@@ -1,4 +1,4 @@
-// The README's Bun, Deno and Cloudflare Workers quick starts, exactly as written, on those
+// The Bun, Deno and Cloudflare Workers quick starts of docs/runtimes.md, exactly as written, on those
 // runtimes: each is extracted into a scratch app that depends on this package (a symlink to the
 // built tree, as an install would resolve it), started, and sent a signed batch of all seven
 // event types with SENDCLEAN_WEBHOOK_KEY holding two keys, as during a rotation.
@@ -16,7 +16,7 @@ const app = `${root}test/.runtimes-quick-starts/`
 const bin = (path: string) => `${root}runtimes/node_modules/${path}`
 const PATH = '/webhooks/sendclean'
 const KEYS = 'old-key,new-key'
-const blocks = readmeBlocks(readFileSync(`${root}README.md`, 'utf8'))
+const blocks = readmeBlocks(readFileSync(`${root}docs/runtimes.md`, 'utf8'))
 
 /** The README block under `heading`, written into the scratch app as `<name>.ts`. */
 function quickStart(heading: string, name: string): string {
