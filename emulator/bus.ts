@@ -13,7 +13,7 @@ export interface Attempt {
   readonly ms: number
   /** Why there is no status (connection refused, timeout). */
   readonly error?: string
-  /** The receiver's answer body, cut to {@link ANSWER_LIMIT} characters. */
+  /** The receiver's answer body, cut to `ANSWER_LIMIT` characters. */
   readonly answer: string
 }
 

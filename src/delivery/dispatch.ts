@@ -76,7 +76,7 @@ export interface DeliveryOptions {
   namespace?: string
   /**
    * The identity of an event for de-duplication and queue job ids, given the event and its
-   * JSON text as it arrived. Default {@link eventIdentity}: the type and a SHA-256 of that
+   * JSON text as it arrived. Default `eventIdentity`: the type and a SHA-256 of that
    * text. It must be equal for retries of one event and differ between distinct events.
    */
   identity?: (event: WebhookEvent, text: string) => string | Promise<string>
