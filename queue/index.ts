@@ -153,33 +153,22 @@ interface SeenKeys {
 }
 
 function seenKeys(queue: Queue): SeenKeys {
+  // BullMQ 6: the Redis backend's client, whose `set` takes `{ PX }`; BullMQ 5: `queue.client`,
+  // the ioredis connection, whose `set` takes `'PX', ms`.
   const backend = (queue as { getBackend?: () => { client?: Promise<unknown> } }).getBackend?.()
-  if (backend) {
-    // BullMQ 6: the Redis backend's client takes `set(key, value, { PX })`.
-    if (!backend.client) {
-      throw new WebhookError('CONFIGURATION', 'bullmqSink needs a queue backed by Redis')
-    }
-    const client = backend.client as Promise<{
-      get(key: string): Promise<string | null>
-      set(key: string, value: string, options: { PX: number }): Promise<unknown>
-    }>
-    return {
-      has: async (key) => (await (await client).get(key)) !== null,
-      remember: async (key, ms) => void (await (await client).set(key, '1', { PX: ms })),
-    }
+  if (backend && !backend.client) {
+    throw new WebhookError('CONFIGURATION', 'bullmqSink needs a queue backed by Redis')
   }
-  // BullMQ 5: `queue.client` is the ioredis connection.
   const client = (
-    queue as unknown as {
-      client: Promise<{
-        get(key: string): Promise<string | null>
-        set(key: string, value: string, mode: 'PX', ms: number): Promise<unknown>
-      }>
-    }
-  ).client
+    backend ? backend.client : (queue as unknown as { client: Promise<unknown> }).client
+  ) as Promise<{
+    get(key: string): Promise<string | null>
+    set(key: string, value: string, ...expiry: unknown[]): Promise<unknown>
+  }>
+  const expiry = (ms: number): unknown[] => (backend ? [{ PX: ms }] : ['PX', ms])
   return {
     has: async (key) => (await (await client).get(key)) !== null,
-    remember: async (key, ms) => void (await (await client).set(key, '1', 'PX', ms)),
+    remember: async (key, ms) => void (await (await client).set(key, '1', ...expiry(ms))),
   }
 }
 

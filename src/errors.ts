@@ -129,13 +129,18 @@ export function handlerError(
   )
 }
 
+/** At most `max` characters of `text`, then `…` when it was longer. */
+export function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}
+
 /**
  * A client's text as it may appear in an error: at most `max` characters of it (then `…`),
  * quoted and escaped, so a refusal never echoes a request at full size nor lets it write
  * control characters into a log.
  */
 export function excerpt(text: string, max = 64): string {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
+  return JSON.stringify(shorten(text, max))
 }
 
 /** The request's body or events are not what SendClean sends (400). */

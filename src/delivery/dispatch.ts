@@ -247,7 +247,7 @@ async function claim<C>(
   store: IdempotencyStore,
   key: string,
   token: string,
-): Promise<ClaimResult | undefined> {
+): Promise<Exclude<ClaimResult, 'busy'> | undefined> {
   const { leaseMs } = batch.config
   let result = await storeCall(batch, () => store.claim(key, token, leaseMs))
   for (let delay = 5; result === 'busy'; delay = Math.min(delay * 2, 200)) {
@@ -389,7 +389,6 @@ async function claimAndRun<C>(
   const claimed = await claim(batch, store, key, token)
   if (claimed === undefined) return undefined
   if (claimed === 'done') return 'duplicate'
-  if (claimed === 'busy') throw new Error('unreachable: claim() waits while busy')
   const lease = new Lease(batch, store, key, token, event, index)
   let outcome: EventOutcome
   try {

@@ -87,19 +87,10 @@ export class HandlerRegistry<C> {
   }
 
   /**
-   * Run an event's handlers one at a time, in {@link chain} order; a handler's throw or
-   * rejection comes out as is. Only a promise a handler returns is awaited.
-   */
-  async run(event: WebhookEvent, context: C): Promise<void> {
-    for (const handler of this.chain(event.event)) {
-      const result = handler(event, context)
-      if (isThenable(result)) await result
-    }
-  }
-
-  /**
-   * {@link run} from the `from`-th handler of the chain on, telling `done(n)` (and waiting for
-   * it) after each handler but the last completes: the first `n` have completed.
+   * Run an event's handlers one at a time, in {@link chain} order, from the `from`-th on; a
+   * handler's throw or rejection comes out as is, and only a promise a handler returns is
+   * awaited. After each handler but the last, `done(n)` is told (and waited for): the first `n`
+   * have completed.
    */
   async runFrom(
     event: WebhookEvent,

@@ -17,6 +17,7 @@ import {
   excerpt,
   malformed,
   positiveInteger,
+  shorten,
   tooManyEvents,
   WebhookError,
 } from '../errors.js'
@@ -230,7 +231,7 @@ export async function verifiedBatch<C>(
 }
 
 /** A URL built from request headers, as a message may quote it: at most 256 characters. */
-const clip = (url: string) => (url.length > 256 ? `${url.slice(0, 256)}…` : url)
+const clip = (url: string) => shorten(url, 256)
 
 /** Bodies up to this size get the URL-mismatch diagnosis after a failed check. */
 const DIAGNOSE_MAX_BYTES = 64 * 1024
