@@ -1,5 +1,6 @@
 // A receiver for the soak run, one adapter per process (argv[2]). It counts answers per request
 // kind (the x-kind header) and serves those counts and a post-GC heap on a second port.
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
@@ -38,6 +39,8 @@ function build(adapter: string): Server {
     }
     case 'koa': {
       const app = new Koa()
+      // Koa logs every request whose socket fails (the liars' closed connections): not news here.
+      app.silent = true
       app.use(createKoaMiddleware({ ...options, path: SOAK_PATH }))
       return createServer(app.callback())
     }
@@ -66,10 +69,25 @@ if (process.argv[2]) {
       byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1
     })
   })
+  // Address space (Linux only): what a promised but unsent body would reserve.
+  const vmSize = () => {
+    try {
+      const kib = /VmSize:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]
+      return kib ? Number(kib) * 1024 : null
+    } catch {
+      return null
+    }
+  }
   const stats = createServer(async (req, res) => {
     // `/peek`: memory and CPU as they are, no GC (sampled during a flood for the peak).
     if (req.url === '/peek') {
-      res.end(JSON.stringify({ rss: process.memoryUsage().rss, cpu: process.cpuUsage() }))
+      res.end(
+        JSON.stringify({
+          rss: process.memoryUsage().rss,
+          vmSize: vmSize(),
+          cpu: process.cpuUsage(),
+        }),
+      )
       return
     }
     const gc = (globalThis as { gc?: () => void }).gc
@@ -84,6 +102,7 @@ if (process.argv[2]) {
         tally,
         heapUsed: process.memoryUsage().heapUsed,
         rss: process.memoryUsage().rss,
+        vmSize: vmSize(),
         cpu: process.cpuUsage(),
       }),
     )

@@ -1,13 +1,15 @@
 // npm run soak: a bounded autocannon run through each adapter on loopback, mixing valid batches,
-// bad signatures, malformed bodies and batches whose handler fails on purpose. Checks that no
-// valid batch is refused, no invalid request accepted, no 5xx but the injected faults, and that
-// the heap after a forced GC is within 10% of the heap before. Writes its section of bench/RESULTS.md.
+// bad signatures, malformed bodies and batches whose handler fails on purpose, then the hostile
+// phases of bench/flood.ts (one shape of unsigned body at a time, and Content-Length liars).
+// Checks that no valid batch is refused or slow, no invalid request accepted, no 5xx but the
+// injected faults, every hostile shape costs about what plain bytes cost, no answer echoes a
+// body, and memory comes back. Writes its section of bench/RESULTS.md; exits 1 on a problem.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import type { EventName } from 'sendclean-webhooks'
 import { SAMPLE_TYPES, sampleEvent, signDelivery } from 'sendclean-webhooks/testing'
-import { type FloodRow, flood, PEAK_MULTIPLE } from './flood.js'
+import { type FloodResult, flood, SHAPES, TARGETS } from './flood.js'
 import { writeSection } from './results-file.js'
 import { SOAK_KEY, SOAK_PATH } from './soak-server.js'
 
@@ -122,34 +124,44 @@ async function soak(adapter: string): Promise<Row> {
   }
 }
 
-const FLOOD_SECONDS = Number(process.env.SOAK_FLOOD_SECONDS ?? 10)
+const SHAPE_SECONDS = Number(process.env.SOAK_SHAPE_SECONDS ?? 2)
 const rows: Row[] = []
-const floods: FloodRow[] = []
+const floods: FloodResult[] = []
 for (const adapter of ADAPTERS) {
   const row = await soak(adapter)
   rows.push(row)
   console.log(
     `${adapter}: ${row.requests} requests, ${row.problems.length ? row.problems.join('; ') : 'ok'}`,
   )
-  if (FLOOD_SECONDS > 0) {
-    const f = await flood(adapter, FLOOD_SECONDS)
+  if (SHAPE_SECONDS > 0) {
+    const f = await flood(adapter, SHAPE_SECONDS)
     floods.push(f)
-    console.log(
-      `${adapter} flood: ${f.hostile} hostile requests, ${f.problems.length ? f.problems.join('; ') : 'ok'}`,
-    )
+    console.log(`${adapter} hostile phases: ${floodProblems(f).join('; ') || 'ok'}`)
   }
 }
 
+function floodProblems(f: FloodResult): string[] {
+  return [
+    ...f.problems,
+    ...[...f.shapes, ...f.liars].flatMap((p) => p.problems.map((text) => `${p.phase}: ${text}`)),
+  ]
+}
+
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
-const count = (row: Row, kind: string) =>
-  Object.entries(row.tally[kind] ?? {})
+const statuses = (tally: Record<number, number>) =>
+  Object.entries(tally)
     .map(([s, n]) => `${n}×${s}`)
     .join(' ')
+const count = (row: Row, kind: string) => statuses(row.tally[kind] ?? {})
+const max = (xs: number[]) => Math.max(0, ...xs)
 const lines = [
   '## Soak (hardening)',
   '',
-  `Command: \`SOAK_REQUESTS=${AMOUNT} npm run soak\` — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${ADAPTERS.length} adapters, 10 connections, loopback.`,
-  'Mix per 7 requests: 3 valid 10-event batches (200), 1 bad signature (401), 1 malformed JSON (400), 1 injected handler fault (500), 1 unsupported type (415). Heap: `heapUsed` after forced GCs (four, 50 ms apart, so finalizers of Web streams run), before and after the run, after a 2,000-request warm-up.',
+  `Command: \`SOAK_REQUESTS=${AMOUNT} SOAK_SHAPE_SECONDS=${SHAPE_SECONDS} npm run soak\` — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${ADAPTERS.length} adapters, loopback.`,
+  '',
+  '### Mixed traffic',
+  '',
+  'Ten connections; per 7 requests: 3 valid 10-event batches (200), 1 bad signature (401), 1 malformed JSON (400), 1 injected handler fault (500), 1 unsupported type (415). Heap: `heapUsed` after forced GCs (four, 50 ms apart, so finalizers of Web streams run), before and after the run, after a 2,000-request warm-up.',
   '',
   '| adapter | requests | p99 ms | valid | bad signature | malformed | fault | unsupported | heap before → after | verdict |',
   '|---|---:|---:|---|---|---|---|---|---|---|',
@@ -161,29 +173,50 @@ const lines = [
   ...(floods.length === 0
     ? []
     : [
-        `### Hostile flood (${FLOOD_SECONDS} s per adapter, \`SOAK_FLOOD_SECONDS\`)`,
+        `### Hostile bodies, one shape at a time (${SHAPE_SECONDS} s per shape and adapter)`,
         '',
-        `Four connections send unsigned bodies of the maximum size (4 MiB: many empty fields, a duplicate field, a million-element JSON array, 2 MiB of nesting, one huge encoded value, and an over-limit \`Content-Length\`) back to back, while one client sends a signed 100-event batch and a handshake \`GET\` every 100 ms. RSS of the server process: before (after GC), peak (sampled every 100 ms), after (1 s later, after GC). CPU: the server's user+system time during the flood ÷ hostile requests (it includes the valid requests' share). Targets: peak RSS growth ≤ ${PEAK_MULTIPLE} × 4 MiB × 4 connections (the column gives the multiple), the heap after GC back within 25% of before, every valid batch 200 within 2 s, every handshake within 250 ms.`,
+        `Four connections send one shape of unsigned body back to back (4 MiB less 1 KiB, except the header shapes and the over-limit \`Content-Length\`, which sends only its head), while one client sends a signed 100-event batch and a handshake \`GET\` every 100 ms. CPU: the server's user+system time during the phase ÷ hostile requests (it includes the valid requests' share), in ms, with the ratio to plain bytes on the same adapter. Targets: every shape ≤ ${TARGETS.shapeRatio}× plain bytes, every answer ≤ ${TARGETS.answerBytes} bytes, peak RSS growth ≤ ${TARGETS.peakMultiple} × 4 MiB × 4 connections, every valid batch 200 within ${TARGETS.validMs} ms, every handshake within ${TARGETS.handshakeMs} ms.`,
         '',
-        '| adapter | hostile requests | their statuses | CPU ms per hostile request | RSS before → peak → after | peak growth ÷ (4 MiB × 4) | heap after GC, before → after | valid batches | slowest valid batch | slowest handshake | verdict |',
-        '|---|---:|---|---:|---|---:|---|---|---:|---:|---|',
-        ...floods.map(
-          (f) =>
-            `| ${f.adapter} | ${f.hostile} | ${Object.entries(f.statuses)
-              .map(([s, n]) => `${n}×${s}`)
-              .join(
-                ' ',
-              )} | ${f.cpuMsPerHostile.toFixed(1)} | ${mb(f.rssBefore)} → ${mb(f.rssPeak)} → ${mb(f.rssAfter)} | ${((f.rssPeak - f.rssBefore) / (16 * 2 ** 20)).toFixed(1)}× | ${mb(f.heapBefore)} → ${mb(f.heapAfter)} | ${Object.entries(
-              f.validStatuses,
-            )
-              .map(([s, n]) => `${n}×${s}`)
-              .join(
-                ' ',
-              )} | ${f.validMaxMs.toFixed(0)} ms | ${f.handshakeMaxMs.toFixed(0)} ms | ${f.problems.length ? f.problems.join('; ') : 'pass'} |`,
+        `| shape | answered | largest answer (bytes) | ${floods.map((f) => f.adapter).join(' | ')} |`,
+        `|---|---|---:|${floods.map(() => '---:').join('|')}|`,
+        ...SHAPES.map((shape, i) => {
+          const phases = floods.map((f) => f.shapes[i] as FloodResult['shapes'][number])
+          const answered = [...new Set(phases.flatMap((p) => Object.keys(p.statuses)))].join(', ')
+          return `| ${shape.name} | ${answered} | ${max(phases.map((p) => p.largestAnswer))} | ${phases
+            .map((p, j) => {
+              const plain = (floods[j] as FloodResult).shapes[0] as FloodResult['shapes'][number]
+              return `${p.cpuMsPerRequest.toFixed(1)} (${(p.cpuMsPerRequest / plain.cpuMsPerRequest).toFixed(1)}×)`
+            })
+            .join(' | ')} |`
+        }),
+        '',
+        `### Content-Length liars (${floods[0]?.liars[0]?.requests ?? 0} connections)`,
+        '',
+        'Each connection sends the head of a form POST promising a body, then 20 bytes of it, and waits (2 s at least) while the valid client keeps sending. What each promise cost the server: CPU per connection, peak RSS growth per connection (its socket and HTTP parser included), peak growth of the address space (`VmSize`). Target: no answer before the body, at most ' +
+          `${TARGETS.liarKiB} KiB of RSS and ${TARGETS.liarAddressKiB} KiB of address space per connection, valid batches as above.`,
+        '',
+        '| adapter | promise | CPU ms per connection | RSS growth per connection | address space growth | slowest valid batch | verdict |',
+        '|---|---|---:|---:|---:|---:|---|',
+        ...floods.flatMap((f) =>
+          f.liars.map(
+            (p) =>
+              `| ${f.adapter} | ${p.phase.replace(/^\d+ connections promising (.*), sending 20 bytes$/, '$1')} | ${p.cpuMsPerRequest.toFixed(2)} | ${((p.rssPeak - p.rssBefore) / 1024 / p.requests).toFixed(0)} KiB | ${p.vmGrowth === null ? 'n/a' : mb(p.vmGrowth)} | ${p.validMaxMs.toFixed(0)} ms | ${p.problems.length ? p.problems.join('; ') : 'pass'} |`,
+          ),
         ),
+        '',
+        '### Each adapter across the hostile phases',
+        '',
+        '| adapter | peak RSS growth ÷ (4 MiB × 4) | heap after GC, first → last | RSS after | slowest valid batch | slowest handshake | verdict |',
+        '|---|---:|---|---:|---:|---:|---|',
+        ...floods.map((f) => {
+          const all = [...f.shapes, ...f.liars]
+          return `| ${f.adapter} | ${max(f.shapes.map((p) => (p.rssPeak - p.rssBefore) / (16 * 2 ** 20))).toFixed(1)}× | ${mb(f.heapBefore)} → ${mb(f.heapAfter)} | ${mb(f.rssAfter)} | ${max(all.map((p) => p.validMaxMs)).toFixed(0)} ms | ${max(all.map((p) => p.handshakeMaxMs)).toFixed(0)} ms | ${floodProblems(f).join('; ') || 'pass'} |`
+        }),
         '',
       ]),
 ]
 writeSection('soak', lines.join('\n'))
 console.log(lines.join('\n'))
-process.exit(rows.some((r) => r.problems.length) || floods.some((f) => f.problems.length) ? 1 : 0)
+process.exit(
+  rows.some((r) => r.problems.length) || floods.some((f) => floodProblems(f).length) ? 1 : 0,
+)
