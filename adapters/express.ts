@@ -17,6 +17,7 @@ export interface ExpressContext {
 }
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => Promise<void>
+/** What `createExpressMiddleware` returns: Express middleware with the receiver's `on` and `health`. */
 export type ExpressMiddleware = Middleware & {
   on: On<ExpressContext, ExpressMiddleware>
   health(): Promise<ReceiverHealth>

@@ -10,6 +10,7 @@ export interface FetchContext {
   args: readonly unknown[]
 }
 
+/** What `createFetchHandler` returns: a `(Request) => Promise<Response>` handler with the receiver's `on` and `health`. */
 export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Response>) & {
   on: On<FetchContext, FetchHandler>
   health(): Promise<ReceiverHealth>

@@ -7,6 +7,7 @@ import { drainUnread, fromWebRequest, toWebResponse } from './shared/web.js'
 const HINT =
   'do not read the body before the receiver, or read it through c.req (Hono keeps a copy)'
 
+/** What `createHonoHandler` returns: a Hono handler with the receiver's `on` and `health`. */
 export type HonoHandler<E extends Env> = ((c: Context<E>) => Promise<Response>) & {
   on: On<Context<E>, HonoHandler<E>>
   health(): Promise<ReceiverHealth>

@@ -9,6 +9,7 @@ import {
   responseSent,
 } from './shared/node-http.js'
 
+/** Where the Koa middleware answers. */
 export interface KoaMount {
   /** Only answer this path; other requests go to the next middleware. Leave out under @koa/router. */
   path?: string
@@ -16,6 +17,7 @@ export interface KoaMount {
 
 export interface KoaOptions extends ReceiverOptions<Context>, KoaMount {}
 
+/** What `createKoaMiddleware` returns: Koa middleware with the receiver's `on` and `health`. */
 export type KoaMiddleware = ((ctx: Context, next: Next) => Promise<void>) & {
   on: On<Context, KoaMiddleware>
   health(): Promise<ReceiverHealth>

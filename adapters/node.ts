@@ -15,6 +15,7 @@ export interface NodeContext {
   res: ServerResponse
 }
 
+/** Where the `node:http` handler answers. */
 export interface NodeMount {
   /** Only answer this path (query ignored); others go to `next()`, or get 404 without one. */
   path?: string
@@ -22,6 +23,7 @@ export interface NodeMount {
 
 export interface NodeHandlerOptions extends ReceiverOptions<NodeContext>, NodeMount {}
 
+/** What `createNodeHandler` returns: a `node:http` request listener (or Connect middleware) with the receiver's `on` and `health`. */
 export type NodeHandler = ((
   req: IncomingMessage,
   res: ServerResponse,

@@ -1,9 +1,11 @@
 // npm run bench:form-shapes: what each shape of an unsigned form body costs the decoder, before
 // any signature check (issue 34): 4 MiB of plain bytes, malformed `%`, valid escapes, `+`, and
 // mixes, through the Node platform's WebAssembly loop and the JavaScript loop (Workers).
-// Milliseconds per body, median of 7; ratios to plain bytes in the same run.
+// Milliseconds per body, median of 7; ratios to plain bytes in the same run. `--write` also
+// writes its section of bench/RESULTS.md.
 import { createFormLoop } from '../src/platform/node.js'
 import { decodeForm } from '../src/request/form.js'
+import { writeSection } from './results-file.js'
 
 const SIZE = 4 * 1024 * 1024
 const body = (unit: string) =>
@@ -41,12 +43,14 @@ for (const [name, bytes] of Object.entries(shapes)) {
     `| ${name} | ${wasm.toFixed(1)} (${(wasm / plainWasm).toFixed(1)}×) | ${js.toFixed(1)} (${(js / plainJs).toFixed(1)}×) |`,
   )
 }
-console.log(
-  [
-    `4 MiB form bodies, Node ${process.version}: ms per body (÷ plain bytes)`,
-    '',
-    '| shape | WebAssembly loop | JavaScript loop |',
-    '|---|---:|---:|',
-    ...rows,
-  ].join('\n'),
-)
+const markdown = [
+  '## What each shape of form body costs the decoder (`npm run bench:form-shapes`)',
+  '',
+  `4 MiB form bodies, Node ${process.version}: ms per body, median of 7 (÷ plain bytes in the same run). The WebAssembly loop is the Node, Bun and Deno platform's; the JavaScript loop is what Workers and browsers run.`,
+  '',
+  '| shape | WebAssembly loop | JavaScript loop |',
+  '|---|---:|---:|',
+  ...rows,
+].join('\n')
+console.log(markdown)
+if (process.argv.includes('--write')) writeSection('form-shapes', markdown)

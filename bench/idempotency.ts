@@ -17,7 +17,7 @@ import { writeSection } from './results-file.js'
 
 const smoke = process.argv.includes('--smoke')
 const labelAt = process.argv.indexOf('--label')
-const label = labelAt === -1 ? 'now' : (process.argv[labelAt + 1] ?? 'now')
+const label = labelAt === -1 ? undefined : process.argv[labelAt + 1]
 const BATCHES = smoke ? 20 : 300
 const N = 100
 const ROUNDS = smoke ? 1 : 3
@@ -145,7 +145,7 @@ const rows = Object.keys(stores).map((variant) => {
   return `| ${variant} | ${m.toFixed(2)} | ${(m / base).toFixed(2)}× |`
 })
 const markdown = [
-  `### ${label}: ack latency per ${N}-event batch (median of ${ROUNDS * (BATCHES - 10)}), Node ${process.version}`,
+  `### ${label ? `${label}: ack` : 'Ack'} latency per ${N}-event batch (median of ${ROUNDS * (BATCHES - 10)}), Node ${process.version}`,
   '',
   '| store | ms per batch | ÷ no store |',
   '|---|---:|---:|',

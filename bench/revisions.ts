@@ -1,13 +1,13 @@
 // Two revisions of the package in one run: `npm run bench:revisions -- <base-rev>` builds the base
 // revision in a git worktree, then measures the core (in process, interleaved A/B blocks) and the
-// HTTP adapters (autocannon, alternating base/head rounds) of both, and writes the ratios to
-// bench/RESULTS.md. For refactors that must not cost speed.
+// HTTP adapters (autocannon, alternating base/head rounds) of both, and prints the ratios (it
+// writes nothing to bench/RESULTS.md: quote them in the commit or a decision record). For
+// refactors that must not cost speed.
 import { execFileSync } from 'node:child_process'
 import { existsSync, symlinkSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { once } from './http.js'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
-import { writeSection } from './results-file.js'
 
 type Core = typeof import('sendclean-webhooks')
 
@@ -128,4 +128,3 @@ const lines = [
 ]
 const markdown = lines.join('\n')
 process.stdout.write(`${markdown}\n`)
-if (!smoke) writeSection('revisions', markdown)

@@ -1,6 +1,6 @@
-// npm run bench: the in-process core benchmark (node:crypto and Web Crypto), the HTTP benchmark
-// and the memory measurement, with the targets of the benchmark issue checked on ratios from
-// this one run. Writes its section of bench/RESULTS.md; `--smoke` runs tiny sizes and writes
+// npm run bench:core (the first suite of npm run bench): the in-process core benchmark
+// (node:crypto and Web Crypto), the HTTP benchmark and the memory measurement, with the targets
+// checked on ratios from this one run. Writes its section of bench/RESULTS.md; `--smoke` runs tiny sizes and writes
 // nothing (CI uses it so the suite cannot rot).
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -477,7 +477,7 @@ for (const [name, ok, value, limit] of targets)
   lines.push(`| ${name} | ${value} | ${limit} | ${ok ? 'yes' : '**no**'} |`)
 lines.push('')
 lines.push(
-  "Measured: in process, the A/B pairs (the per-step run's figure after it, for comparison); over HTTP, the median of the per-turn ratios. Limit: the ratio if every step of the core cost only its floor in the per-step table (decoding as cheap as one native pass over the bytes, UTF-8 decoding and JSON.parse as the cheaper of their rows apart and the core's pieces (row 2+4), validation as cheap as the cheaper of the textbook zod union and the core's own in-place check, nothing else), from the same run. Over HTTP: the hand-written server's CPU per request divided by that of the same framework reading the body and answering 200, plus that least core (an upper bound on the req/s ratio; the HTTP cells give the CPU ratio in brackets). After it, the package against the hand-written server that also validates (the same work). At N = 1, where there is no per-step run, the least core is the cheaper of the core and the floor followed by the textbook zod union (the A/B pairs). The ≈ estimate after it assumes each step at its floor would cost as many times more in the server than in the loop as the whole core does today (that factor is given, and taken as at least 1). A target beyond its limit cannot be met by making this code faster; see RESULTS for the argument.",
+  "Measured: in process, the A/B pairs (the per-step run's figure after it, for comparison); over HTTP, the median of the per-turn ratios. Limit: the ratio if every step of the core cost only its floor in the per-step table (decoding as cheap as one native pass over the bytes, UTF-8 decoding and JSON.parse as the cheaper of their rows apart and the core's pieces (row 2+4), validation as cheap as the cheaper of the textbook zod union and the core's own in-place check, nothing else), from the same run. Over HTTP: the hand-written server's CPU per request divided by that of the same framework reading the body and answering 200, plus that least core (an upper bound on the req/s ratio; the HTTP cells give the CPU ratio in brackets). After it, the package against the hand-written server that also validates (the same work). At N = 1, where there is no per-step run, the least core is the cheaper of the core and the floor followed by the textbook zod union (the A/B pairs). The ≈ estimate after it assumes each step at its floor would cost as many times more in the server than in the loop as the whole core does today (that factor is given, and taken as at least 1). A target beyond its limit cannot be met by making this code faster (docs/decisions/0003-validation-with-zod.md).",
 )
 lines.push('')
 

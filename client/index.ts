@@ -16,6 +16,7 @@ export type SubscribableEvent =
   | 'hard_bounce'
   | 'spam'
 
+/** The account to call SendClean's management API as, and how to call it. */
 export interface ClientOptions {
   ownerId: string
   token: string
@@ -37,6 +38,7 @@ export interface ClientOptions {
   retryDelayMs?: number
 }
 
+/** A webhook to add or edit: its URL and the event types it subscribes to. */
 export interface WebhookInput {
   url: string
   events?: readonly SubscribableEvent[]
@@ -44,6 +46,7 @@ export interface WebhookInput {
   storeLog?: boolean
 }
 
+/** A webhook as SendClean returns it, with its signing key. */
 export interface Webhook {
   webhookId: string
   url: string
@@ -55,6 +58,7 @@ export interface Webhook {
   createdAt: Date | null
 }
 
+/** A webhook with its delivery statistics (`getWebhook`). */
 export interface WebhookInfo extends Webhook {
   lastSuccess: Date | null
   totalEvents: number
@@ -356,4 +360,5 @@ export function createClient(options: ClientOptions) {
   }
 }
 
+/** What `createClient` returns: one method per webhook call of the management API. */
 export type SendCleanClient = ReturnType<typeof createClient>

@@ -43,6 +43,7 @@ export interface Delivery {
   readonly events: Array<Record<string, unknown>>
 }
 
+/** One entry of the emulator's live log: an API call, a handshake, a delivery or an attempt. */
 export type EmulatorEvent =
   | {
       readonly type: 'api'

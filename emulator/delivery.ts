@@ -12,6 +12,7 @@ import {
   type StoredWebhook,
 } from './store.js'
 
+/** What to deliver: generated events of some types, or raw events as they are. */
 export interface TriggerInput {
   /** Event types to generate (`count` of each); ignored when `payload` is given. */
   events?: EventName[]

@@ -423,6 +423,7 @@ export async function startEmulator(options: EmulatorOptions) {
   }
 }
 
+/** A running emulator, as `startEmulator` returns it: its URL, `trigger`, `close` and the live log. */
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>
 export type { Attempt, Delivery, EmulatorEvent } from './bus.js'
 export { subscribes, type TriggerInput } from './delivery.js'

@@ -11,6 +11,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 tarball=$(npm pack --silent --pack-destination "$scratch" 2>/dev/null | tail -n 1)
 tar -tzf "$scratch/$tarball" > "$scratch/files.txt"
+node scripts/check-links.mjs "$scratch/files.txt"
 grep -qx 'package/dist/cli.js' "$scratch/files.txt" || {
   echo "the packed tarball has no dist/ (prepack did not build)" >&2
   exit 1

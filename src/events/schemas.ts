@@ -136,12 +136,19 @@ export function extraField(value: object, name: string): unknown {
  */
 export type WireEvent<N extends EventName> = Exact<z.output<(typeof eventSchemas)[N]>>
 
+/** A `send` event: SendClean accepted the message for delivery. */
 export type SendEvent = Parsed<'send'>
+/** A `delivered` event: the recipient's server accepted the message. */
 export type DeliveredEvent = Parsed<'delivered'>
+/** A `hard_bounce` event: the message was refused for good (see `msg.bounce_description`). */
 export type HardBounceEvent = Parsed<'hard_bounce'>
+/** A `soft_bounce` event: the message was refused for now (a full mailbox, a server down). */
 export type SoftBounceEvent = Parsed<'soft_bounce'>
+/** A `click` event: a tracked link was followed (`url`, `location`, `user_agent_parsed`). */
 export type ClickEvent = Parsed<'click'>
+/** An `open` event: the tracking pixel was loaded (`location`, `user_agent_parsed`). */
 export type OpenEvent = Parsed<'open'>
+/** A `spam` event: the recipient reported the message (`msg.feedbackReport`, the ARF report). */
 export type SpamEvent = Parsed<'spam'> & {
   msg: {
     /**

@@ -14,6 +14,7 @@ import type { WebhookEvent } from '../events/schemas.js'
 
 type Attributes = Record<string, string | number | boolean>
 
+/** A span's identity, as `@opentelemetry/api` gives it (for links from worker spans). */
 export interface OtelSpanContext {
   traceId: string
   spanId: string
@@ -29,6 +30,7 @@ export interface OtelSpan {
   end(): void
 }
 
+/** A tracer provider, as `@opentelemetry/api` defines it (pass your SDK's to `telemetry`). */
 export interface OtelTracerProvider {
   getTracer(name: string, version?: string): OtelTracer
 }
@@ -45,6 +47,7 @@ interface OtelTracer {
   ): OtelSpan
 }
 
+/** A meter provider, as `@opentelemetry/api` defines it (pass your SDK's to `telemetry`). */
 export interface OtelMeterProvider {
   getMeter(name: string, version?: string): OtelMeter
 }
