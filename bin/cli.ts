@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startEmulator } from '../emulator/index.js'
 import { wantsColour } from '../emulator/live-log.js'
+import { version } from '../package.json'
 import {
   DEFAULT_EVENTS_FIELD,
   DEFAULT_SIGNATURE_HEADER,
@@ -12,10 +13,23 @@ import {
 import { timingSafeEqualString } from '../src/internal.js'
 import { SAMPLE_TYPES, sampleEvent, signDelivery, signForm, signJson } from '../testing/index.js'
 import { triggerOnEmulator } from './follow.js'
+import { listen } from './listen.js'
+import { WebhooksUsageError, webhooks } from './webhooks.js'
+
+const DEFAULT_PORT = 8025
 
 const USAGE = {
+  listen: `  listen --forward-to URL  forward deliveries to your app: joins the emulator on --port (or
+                           starts one), registers URL, prints the key to give your app (the
+                           same on every run for this URL) and every attempt as it happens
+      --events a,b         event types to subscribe (default all seven)
+      --key KEY            use this key (remembered for URL); default: one kept in
+                           $SENDCLEAN_STATE_FILE or ~/.config/sendclean-webhooks/listen.json
+      --port N             the emulator's port (default $SENDCLEAN_EMULATOR_PORT or ${DEFAULT_PORT}; 0: any)
+      --emulator URL       join the emulator at URL instead
+`,
   emulator: `  emulator                 run a local SendClean (management API + signed deliveries)
-      --port N             default $SENDCLEAN_EMULATOR_PORT or 8025
+      --port N             default $SENDCLEAN_EMULATOR_PORT or 8025 (0: any free port)
       --owner-id ID        default $SENDCLEAN_OWNER_ID or "local-owner"
       --token TOKEN        default $SENDCLEAN_TOKEN or "local-token"
       --data-file FILE     keep webhooks and keys in FILE, default $SENDCLEAN_DATA_FILE
@@ -25,10 +39,11 @@ const USAGE = {
     The web console is at the emulator's address.
 `,
   trigger: `  trigger <event...>       deliver signed sample batches and print each answer
-      --emulator URL       a running emulator signs, delivers and retries to its webhooks;
-                           each attempt is printed as it happens
+      --emulator URL       the emulator that signs, delivers and retries to its webhooks
+                           (default: the one on $SENDCLEAN_EMULATOR_PORT or 8025, as
+                           started by listen); each attempt is printed as it happens
       --webhook ID         with --emulator: only this webhook
-      --url URL            without --emulator: POST to this receiver URL, as registered
+      --url URL            instead of an emulator: POST to this receiver URL, as registered
       --key KEY            with --url: the webhook key (default $SENDCLEAN_WEBHOOK_KEY)
       --count N            events of each type (default 1)
       --batch N            events per POST (default 100)
@@ -44,10 +59,21 @@ const USAGE = {
       --headers-file FILE  raw "Name: value" lines
       --body-file FILE
 `,
+  webhooks: `  webhooks list | add URL | delete ID | reset-key ID
+                           manage webhooks on the emulator (default, on --emulator) or, with
+                           --api-key TOKEN --owner-id ID, on SendClean's API (--base-url)
+      --events a,b         with add: event types (default SendClean's six)
+      --description TEXT   with add
+      --store-log          with add: keep a delivery log
+`,
 } as const
 
+const EXIT_CODES = `Exit codes: 0 done; 1 a delivery, check or call failed, or something could not be reached;
+2 bad usage.
+`
+
 const TYPES = `Event types: ${SAMPLE_TYPES.join(', ')}\n`
-const HELP = `sendclean-webhooks <command> [options]\n\nCommands:\n${Object.values(USAGE).join('')}\n${TYPES}`
+const HELP = `sendclean-webhooks <command> [options]\n\nCommands:\n${Object.values(USAGE).join('')}\n${TYPES}${EXIT_CODES}`
 
 class UsageError extends Error {}
 
@@ -63,6 +89,32 @@ function count(value: string | undefined, name: string, fallback: number): numbe
   return n
 }
 
+function port(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PORT
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError('--port must be a port number (0 for any free port)')
+  return n
+}
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const bad = items.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
+  if (bad) throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
+  return items
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+const interrupted = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+
 function body(values: { body?: string; 'body-file'?: string }): string {
   if (values['body-file']) return readFileSync(values['body-file'], 'utf8')
   return need(values.body, 'body')
@@ -70,6 +122,10 @@ function body(values: { body?: string; 'body-file'?: string }): string {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${version}\n`)
+    return 0
+  }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(HELP)
     return command ? 0 : 2
@@ -78,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     const usage = USAGE[command as keyof typeof USAGE]
     if (!usage) throw new UsageError(`unknown command "${command}"`)
     process.stdout.write(
-      `sendclean-webhooks ${command} [options]\n\n${usage}${command === 'trigger' ? `\n${TYPES}` : ''}`,
+      `sendclean-webhooks ${command} [options]\n\n${usage}${command === 'trigger' || command === 'listen' ? `\n${TYPES}` : ''}\n${EXIT_CODES}`,
     )
     return 0
   }
@@ -104,30 +160,77 @@ async function main(argv: string[]): Promise<number> {
       quiet: { type: 'boolean' },
       attempts: { type: 'string' },
       'retry-delay-ms': { type: 'string' },
+      'forward-to': { type: 'string' },
+      events: { type: 'string' },
+      'api-key': { type: 'string' },
+      'base-url': { type: 'string' },
+      description: { type: 'string' },
+      'store-log': { type: 'boolean' },
     },
   })
   const env = process.env
 
   switch (command) {
     case 'emulator': {
+      const ownerId = values['owner-id'] ?? env.SENDCLEAN_OWNER_ID ?? 'local-owner'
+      const token = values.token ?? env.SENDCLEAN_TOKEN ?? 'local-token'
       const emulator = await startEmulator({
-        port: count(values.port ?? env.SENDCLEAN_EMULATOR_PORT, 'port', 8025),
-        ownerId: values['owner-id'] ?? env.SENDCLEAN_OWNER_ID ?? 'local-owner',
-        token: values.token ?? env.SENDCLEAN_TOKEN ?? 'local-token',
+        port: port(values.port ?? env.SENDCLEAN_EMULATOR_PORT),
+        ownerId,
+        token,
         dataFile: values['data-file'] ?? env.SENDCLEAN_DATA_FILE,
         attempts: count(values.attempts, 'attempts', 5),
         retryDelayMs: count(values['retry-delay-ms'], 'retry-delay-ms', 1000),
         log: !values.quiet,
       })
       process.stdout.write(
-        `emulator: listening on ${emulator.url} (the client's baseUrl)\nemulator: web console at ${emulator.url}/\nemulator: deliver with "sendclean-webhooks trigger --emulator ${emulator.url} <event...>"\n`,
+        `emulator: listening on ${emulator.url} (the client's baseUrl; owner "${ownerId}", token ${token === 'local-token' ? '"local-token"' : 'as given'})\nemulator: web console at ${emulator.url}/\nemulator: forward to your app with "sendclean-webhooks listen --forward-to <its webhook URL>"${emulator.port === DEFAULT_PORT ? '' : ` --port ${emulator.port}`}, then "sendclean-webhooks trigger <event...>${emulator.port === DEFAULT_PORT ? '' : ` --emulator ${emulator.url}`}"\n`,
       )
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve)
-        process.once('SIGTERM', resolve)
-      })
+      await interrupted()
       await emulator.close()
       return 0
+    }
+    case 'listen': {
+      const forwardTo = need(values['forward-to'], 'forward-to')
+      if (values.key && values.key.length > 1) throw new UsageError('listen takes one --key')
+      return listen({
+        forwardTo,
+        events: list(values.events),
+        key: values.key?.[0],
+        emulator: values.emulator,
+        port: port(values.port ?? env.SENDCLEAN_EMULATOR_PORT),
+        ownerId: values['owner-id'] ?? env.SENDCLEAN_OWNER_ID ?? 'local-owner',
+        token: values.token ?? env.SENDCLEAN_TOKEN ?? 'local-token',
+        attempts: count(values.attempts, 'attempts', 5),
+        retryDelayMs: count(values['retry-delay-ms'], 'retry-delay-ms', 1000),
+        env,
+        colour: wantsColour(process.stdout, env),
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`sendclean-webhooks: ${line}\n`),
+        stop: interrupted(),
+      })
+    }
+    case 'webhooks': {
+      const [action, ...args] = positionals
+      if (!action) throw new UsageError('webhooks needs an action: list, add, delete or reset-key')
+      try {
+        return await webhooks({
+          action,
+          args,
+          apiKey: values['api-key'],
+          ownerId: values['owner-id'] ?? env.SENDCLEAN_OWNER_ID,
+          token: values.token ?? env.SENDCLEAN_TOKEN,
+          baseUrl: values['base-url'],
+          emulator: values.emulator ?? `http://127.0.0.1:${port(env.SENDCLEAN_EMULATOR_PORT)}`,
+          events: list(values.events),
+          description: values.description,
+          storeLog: values['store-log'],
+          out: (line) => process.stdout.write(`${line}\n`),
+        })
+      } catch (error) {
+        if (error instanceof WebhooksUsageError) throw new UsageError(error.message)
+        throw error
+      }
     }
     case 'trigger': {
       const types = positionals.length ? positionals : [...SAMPLE_TYPES]
@@ -136,19 +239,22 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
       const n = count(values.count, 'count', 1)
       const size = count(values.batch, 'batch', 100)
-      if (values.emulator !== undefined) {
-        if (values.url !== undefined || values.key !== undefined)
-          throw new UsageError('--emulator delivers to its own webhooks: drop --url and --key')
+      if (values.url === undefined) {
+        if (values.key !== undefined)
+          throw new UsageError('the emulator signs with its own keys: drop --key, or pass --url')
         return triggerOnEmulator(
-          need(values.emulator, 'emulator'),
+          values.emulator ?? `http://127.0.0.1:${port(env.SENDCLEAN_EMULATOR_PORT)}`,
           { events: types, count: n, batch: size, webhookId: values.webhook },
           (line) => process.stdout.write(`${line}\n`),
           (line) => process.stderr.write(`sendclean-webhooks: ${line}\n`),
           wantsColour(process.stdout, env),
         )
       }
-      if (values.webhook !== undefined) throw new UsageError('--webhook needs --emulator')
-      const url = need(values.url, 'url')
+      if (values.emulator !== undefined)
+        throw new UsageError('--url delivers directly: drop --emulator, or drop --url')
+      if (values.webhook !== undefined)
+        throw new UsageError('--webhook needs an emulator, not --url')
+      const url = values.url
       const key = need(values.key?.[0] ?? env.SENDCLEAN_WEBHOOK_KEY, 'key')
       const events = types.flatMap((type) =>
         Array.from({ length: n }, () => sampleEvent(type as EventName)),
@@ -239,8 +345,16 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (error: unknown) => {
+    const { code, port: busy } = error as { code?: unknown; port?: number }
+    if (code === 'EADDRINUSE') {
+      process.stderr.write(
+        `sendclean-webhooks: port ${busy} is already in use (another emulator? "listen" joins a running one); choose another with --port, or --port 0 for any free port\n`,
+      )
+      process.exitCode = 1
+      return
+    }
     const usage =
-      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
     process.stderr.write(
       `sendclean-webhooks: ${(error as Error).message}\n${usage ? 'Run "sendclean-webhooks help".\n' : ''}`,
     )

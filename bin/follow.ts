@@ -10,7 +10,7 @@ interface Started {
 }
 
 /** Server-sent events from a fetch body, one parsed event at a time. */
-async function* serverSentEvents(body: ReadableStream<Uint8Array>) {
+export async function* serverSentEvents(body: ReadableStream<Uint8Array>) {
   const decoder = new TextDecoder()
   const reader = body.getReader()
   let buffer = ''
@@ -50,7 +50,9 @@ export async function triggerOnEmulator(
     stream = await fetch(`${origin}/emulator/stream`, { signal: abort.signal })
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code
-    err(`could not reach the emulator at ${origin}: ${cause ?? (error as Error).message}`)
+    err(
+      `could not reach the emulator at ${origin}: ${cause ?? (error as Error).message}; start one with "sendclean-webhooks listen --forward-to <your app's webhook URL>" (or "emulator"), or deliver straight to a receiver with --url`,
+    )
     return 1
   }
   if (!stream.ok || !stream.body) {
@@ -110,7 +112,7 @@ export async function triggerOnEmulator(
     const started = (body.deliveries ?? []) as Started[]
     if (started.length === 0) {
       err(
-        `nothing to deliver: no webhook${input.webhookId ? ` ${input.webhookId}` : ''} subscribes to ${input.events.join(', ')}`,
+        `nothing to deliver: no webhook${input.webhookId ? ` ${input.webhookId}` : ''} subscribes to ${input.events.join(', ')}; register your app with "sendclean-webhooks listen --forward-to <its webhook URL>", or add a webhook in the console at ${origin}/`,
       )
       return 1
     }

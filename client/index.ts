@@ -199,8 +199,8 @@ const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
  *
  * @example
  * const client = createClient({ ownerId: process.env.SENDCLEAN_OWNER_ID!, token: process.env.SENDCLEAN_TOKEN! })
- * await client.addWebhook({ url: 'https://example.com/webhooks/sendclean', events: ['hard_bounce', 'spam'] })
- * const [hook] = await client.listWebhooks()
+ * const hook = await client.addWebhook({ url: 'https://example.com/webhooks/sendclean', events: ['hard_bounce', 'spam'] })
+ * console.log(hook.webhookId, hook.key)
  */
 export function createClient(options: ClientOptions) {
   if (!options?.ownerId || !options.token) {
@@ -319,11 +319,31 @@ export function createClient(options: ClientOptions) {
     return out
   }
 
+  async function listWebhooks(): Promise<Webhook[]> {
+    const answer = await call('listWebhook', {})
+    return shape('listWebhook', z.array(webhookWire), answer.webhook_list ?? [])
+  }
+
   return {
-    /** Register a webhook; SendClean checks the URL answers the handshake first. */
-    async addWebhook(input: WebhookInput): Promise<{ message: string }> {
+    /**
+     * Add a webhook (SendClean sends its handshake to `url` first) and return it, with its id
+     * and signing key. SendClean answers the call with a message only, so the webhook is then
+     * read back with `listWebhook`: the newest one for `url`.
+     */
+    async addWebhook(input: WebhookInput): Promise<Webhook & { message: string }> {
       const answer = await call('addWebhook', wire(input))
-      return { message: String(answer.message ?? '') }
+      const message = String(answer.message ?? '')
+      const added = (await listWebhooks())
+        .filter((w) => w.url === input.url)
+        .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0]
+      if (!added) {
+        throw new SendCleanApiError(
+          'response',
+          'the webhook was added, but listWebhook does not show it',
+          { method: 'addWebhook' },
+        )
+      }
+      return { ...added, message }
     },
     async editWebhook(webhookId: string, input: WebhookInput): Promise<{ message: string }> {
       const answer = await call('editWebhook', { webhook_id: webhookId, ...wire(input) })
@@ -343,10 +363,7 @@ export function createClient(options: ClientOptions) {
         answer,
       )
     },
-    async listWebhooks(): Promise<Webhook[]> {
-      const answer = await call('listWebhook', {})
-      return shape('listWebhook', z.array(webhookWire), answer.webhook_list ?? [])
-    },
+    listWebhooks,
     async deleteWebhook(webhookId: string): Promise<{ message: string }> {
       const answer = await call('deleteWebhook', { webhook_id: webhookId })
       return { message: String(answer.message ?? '') }

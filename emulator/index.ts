@@ -6,7 +6,7 @@ import { sampleEvent } from '../testing/index.js'
 import { Bus, type Delivery, type Listener } from './bus.js'
 import { createDelivery, requester, type TriggerInput } from './delivery.js'
 import { formatEvent, wantsColour } from './live-log.js'
-import { createSettingsApi } from './settings.js'
+import { createHandshake, createSettingsApi, listenWebhook } from './settings.js'
 import { ApiError, openStore } from './store.js'
 
 /**
@@ -104,6 +104,10 @@ function consoleFiles() {
   return { html: read('index.html'), script: read('app.js') }
 }
 
+/** The console's icon: an envelope with a check mark. */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="7" width="28" height="19" rx="3" fill="#2563eb"/><path d="M3 9l13 9 13-9" fill="none" stroke="#fff" stroke-width="2"/><circle cx="25" cy="24" r="6" fill="#16a34a"/><path d="M22 24l2 2 4-4" fill="none" stroke="#fff" stroke-width="2"/></svg>'
+
 /** Host names that mean this machine's loopback. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
@@ -141,6 +145,7 @@ export async function startEmulator(options: EmulatorOptions) {
   const bus = new Bus()
   const request = requester(timeoutMs)
   const api = createSettingsApi(store, request, bus)
+  const handshake = createHandshake(request, bus)
   const engine = createDelivery(store, request, bus, { attempts, retryDelayMs })
   const files = consoleFiles()
   const streams = new Set<ServerResponse>()
@@ -254,6 +259,11 @@ export async function startEmulator(options: EmulatorOptions) {
       await call('addWebhook', input)
       const added = [...webhooks.values()].at(-1)
       return send(res, 201, { webhook: added })
+    }
+    if (path === '/emulator/listen' && method === 'POST') {
+      const result = await listenWebhook(store, handshake, await readInput(req))
+      bus.emit({ type: 'webhooks' })
+      return send(res, 200, result)
     }
     if (path === '/emulator/deliveries' && method === 'GET') {
       const webhook = query.get('webhook')
@@ -381,6 +391,13 @@ export async function startEmulator(options: EmulatorOptions) {
         })
         return res.end(files.html)
       }
+      if ((pathname === '/favicon.ico' || pathname === '/favicon.svg') && req.method === 'GET') {
+        res.writeHead(200, {
+          'content-type': 'image/svg+xml',
+          'cache-control': 'max-age=86400',
+        })
+        return res.end(FAVICON)
+      }
       if (pathname === '/console/app.js' && req.method === 'GET' && files.script) {
         res.writeHead(200, {
           'content-type': 'text/javascript; charset=utf-8',
@@ -395,9 +412,14 @@ export async function startEmulator(options: EmulatorOptions) {
     }
   })
 
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
-  )
+  // A busy port rejects (with the listen error: code EADDRINUSE, and its port).
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
   const { port } = server.address() as AddressInfo
   const listening = (options.host ?? '127.0.0.1').toLowerCase()
   for (const name of LOOPBACK.has(listening) ? LOOPBACK : new Set([...LOOPBACK, listening])) {

@@ -1,8 +1,5 @@
 import type { Attempt, Delivery, EmulatorEvent } from './bus.js'
 
-/** How long a receiver's answer may be on a log line. */
-const ANSWER_ON_LINE = 120
-
 type Paint = (code: number, text: string) => string
 const plain: Paint = (_code, text) => text
 const ansi: Paint = (code, text) => `\u001b[${code}m${text}\u001b[0m`
@@ -19,10 +16,12 @@ export function summarizeTypes(types: readonly string[]): string {
   return [...counts].map(([type, n]) => (n > 1 ? `${type}×${n}` : type)).join(' ')
 }
 
-/** One line, no newlines, at most `max` characters. */
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim()
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
+/**
+ * A receiver's answer on one line, whole: its reason usually ends with the fix, so it is never
+ * cut here (the emulator keeps at most `ANSWER_LIMIT` characters of it).
+ */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
 }
 
 function attemptLine(paint: Paint, delivery: Delivery, attempt: Attempt): string {
@@ -30,8 +29,7 @@ function attemptLine(paint: Paint, delivery: Delivery, attempt: Attempt): string
   const outcome = attempt.status === null ? (attempt.error ?? 'no answer') : String(attempt.status)
   const colour = good ? GREEN : delivery.state === 'failed' ? RED : YELLOW
   let line = `${paint(CYAN, 'deliver  ')} ${delivery.id} webhook ${delivery.webhookId} ${summarizeTypes(delivery.types)} (${delivery.types.length}) attempt ${attempt.n}/${delivery.maxAttempts} → ${paint(colour, outcome)} ${attempt.ms} ms`
-  if (!good && attempt.answer)
-    line += ` ${paint(DIM, JSON.stringify(oneLine(attempt.answer, ANSWER_ON_LINE)))}`
+  if (!good && attempt.answer) line += ` ${paint(DIM, JSON.stringify(oneLine(attempt.answer)))}`
   if (!good && delivery.state === 'pending') line += paint(DIM, ' (will retry)')
   if (delivery.state === 'failed') line += ` ${paint(RED, 'gave up')}`
   return line

@@ -46,13 +46,11 @@ function storeLog(value: unknown, fallback: 'Enable' | 'Disable'): 'Enable' | 'D
 }
 
 const newKey = () => randomBytes(16).toString('base64url').slice(0, 22)
+const newId = () => `${Date.now()}${String(randomInt(1e8)).padStart(8, '0')}`
 
-/** The six `/settings/*` calls, on the store. */
-export function createSettingsApi(store: Store, request: Requester, bus: Bus): SettingsApi {
-  const { webhooks } = store
-
-  /** SendClean's check on add/edit: the URL must answer exactly the handshake body. */
-  async function handshake(url: string): Promise<void> {
+/** SendClean's check on add/edit: the URL must answer exactly the handshake body. */
+export function createHandshake(request: Requester, bus: Bus): (url: string) => Promise<void> {
+  return async function handshake(url: string): Promise<void> {
     const start = performance.now()
     const done = (ok: boolean, detail: string) =>
       bus.emit({
@@ -85,6 +83,12 @@ export function createSettingsApi(store: Store, request: Requester, bus: Bus): S
       `url must always respond 'God bless you, SendClean' (${seen})`,
     )
   }
+}
+
+/** The six `/settings/*` calls, on the store. */
+export function createSettingsApi(store: Store, request: Requester, bus: Bus): SettingsApi {
+  const { webhooks } = store
+  const handshake = createHandshake(request, bus)
 
   function find(params: Params): StoredWebhook {
     const webhook = webhooks.get(required(params, 'webhook_id'))
@@ -98,7 +102,7 @@ export function createSettingsApi(store: Store, request: Requester, bus: Bus): S
       const event = events(params)
       const log = storeLog(params.store_log, 'Disable')
       await handshake(url)
-      const id = `${Date.now()}${String(randomInt(1e8)).padStart(8, '0')}`
+      const id = newId()
       webhooks.set(id, {
         webhook_id: id,
         url,
@@ -145,5 +149,53 @@ export function createSettingsApi(store: Store, request: Requester, bus: Bus): S
     async getWebhookInfo(params) {
       return { webhook_data: { ...find(params) } }
     },
+  }
+}
+
+/**
+ * What `sendclean-webhooks listen --forward-to` asks for (the emulator's own call, not one of
+ * SendClean's): the webhook for `url`, created, or updated when one exists, with `key` (stable
+ * across runs, chosen by the CLI) and `event`. The handshake is tried but not required: the app
+ * is usually started after `listen`, with the key it prints, and deliveries retry until it
+ * answers.
+ */
+export async function listenWebhook(
+  store: Store,
+  handshake: (url: string) => Promise<void>,
+  params: Params,
+): Promise<{ webhook: StoredWebhook; handshake: { ok: boolean; detail: string } }> {
+  const url = required(params, 'url')
+  try {
+    new URL(url)
+  } catch {
+    throw new ApiError('ValidationError', 'url must be an absolute http(s) URL')
+  }
+  const event = params.event === undefined ? EVENT_NAMES.join(',') : events(params)
+  const key = params.key === undefined ? newKey() : required(params, 'key')
+  if (!/^[\x21-\x7e]{1,200}$/.test(key))
+    throw new ApiError('ValidationError', 'key must be 1 to 200 printable ASCII characters')
+  let webhook = [...store.webhooks.values()].find((w) => w.url === url)
+  if (webhook) Object.assign(webhook, { event, key })
+  else {
+    const id = newId()
+    webhook = {
+      webhook_id: id,
+      url,
+      event,
+      description: 'sendclean-webhooks listen',
+      store_log: 'Enable',
+      key,
+      create_date: nowSeconds(),
+      last_success: null,
+      total_event: 0,
+    }
+    store.webhooks.set(id, webhook)
+  }
+  store.persist()
+  try {
+    await handshake(url)
+    return { webhook, handshake: { ok: true, detail: 'answered' } }
+  } catch (error) {
+    return { webhook, handshake: { ok: false, detail: (error as Error).message } }
   }
 }

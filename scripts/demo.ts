@@ -64,7 +64,7 @@ let failed = false
 try {
   step(`emulator: SendClean's webhook API on ${sendclean.url}`)
   step(
-    `emulator: web console at ${sendclean.url}/${keep ? '' : ' (add --keep to browse it after the demo)'}`,
+    `emulator: web console at ${sendclean.url}/${keep ? '' : ' (run `npm run demo -- --keep` to browse it after the demo)'}`,
   )
   for (const framework of FRAMEWORKS) {
     await deploy(framework, [])

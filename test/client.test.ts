@@ -36,17 +36,17 @@ describe('client against the emulator', () => {
 
   it('adds, lists, edits, resets, inspects and deletes a webhook', async () => {
     const api = client()
-    expect(
-      await api.addWebhook({
-        url: hookUrl,
-        events: ['hard_bounce', 'spam'],
-        description: 'bounces',
-        storeLog: true,
-      }),
-    ).toEqual({
-      message: 'Webhook Added',
+    const added = await api.addWebhook({
+      url: hookUrl,
+      events: ['hard_bounce', 'spam'],
+      description: 'bounces',
+      storeLog: true,
     })
+    // SendClean answers with a message only; the client reads the new webhook back.
+    expect(added).toMatchObject({ message: 'Webhook Added', url: hookUrl })
+    expect(added.key).toBe(emulator.keyOf(added.webhookId))
     const [hook] = await api.listWebhooks()
+    expect(hook).toEqual({ ...added, message: undefined, createdAt: hook?.createdAt })
     expect(hook).toMatchObject({
       url: hookUrl,
       events: ['hard_bounce', 'spam'],

@@ -2,6 +2,7 @@
 // register the Express example, send every event type from the composer, rotate the key and
 // watch a delivery be refused, then accepted once the example runs with the new key.
 // CONSOLE_SCREENSHOTS=<dir> also writes the screenshots the README shows.
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
@@ -54,7 +55,12 @@ async function send() {
   return settled(id)
 }
 
-describe.skipIf(!hasChromium)('the web console, in a real browser', { timeout: 60_000 }, () => {
+const TITLE = hasChromium
+  ? 'the web console, in a real browser'
+  : `the web console, in a real browser (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH)`
+if (!hasChromium) console.warn(`console.browser.test.ts: ${TITLE}`)
+
+describe.skipIf(!hasChromium)(TITLE, { timeout: 60_000 }, () => {
   beforeAll(async () => {
     emulator = await startEmulator({
       ownerId: 'me',
@@ -78,6 +84,9 @@ describe.skipIf(!hasChromium)('the web console, in a real browser', { timeout: 6
       ],
     })
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: emulator.url,
+    })
     await page.goto(emulator.url)
     await page.locator('#connection', { hasText: 'live' }).waitFor()
   }, 60_000)
@@ -86,6 +95,20 @@ describe.skipIf(!hasChromium)('the web console, in a real browser', { timeout: 6
     await browser?.close()
     await example?.stop()
     await emulator?.close()
+  })
+
+  it('a first run says how to point an app at it, and has an icon', async () => {
+    const panel = page.getByRole('region', { name: 'Getting started' })
+    await panel.waitFor()
+    expect(await panel.locator('pre[data-command]').textContent()).toBe(
+      `npx sendclean-webhooks listen --forward-to http://localhost:3000/webhooks/sendclean --port ${new URL(emulator.url).port}`,
+    )
+    const icon = await page.evaluate(async () => {
+      const href = document.querySelector('link[rel=icon]')?.getAttribute('href') ?? ''
+      const res = await fetch(href)
+      return { status: res.status, type: res.headers.get('content-type') }
+    })
+    expect(icon).toEqual({ status: 200, type: 'image/svg+xml' })
   })
 
   it('registers the Express example: the handshake happens, the webhook and its key appear', async () => {
@@ -124,6 +147,28 @@ describe.skipIf(!hasChromium)('the web console, in a real browser', { timeout: 6
       .toBe(String(EVENT_NAMES.length))
     await page.locator('#deliveries details').first().locator('summary').click()
     await screenshot('console-deliveries')
+  })
+
+  it('shows the form body decoded beside the raw bytes, and copies the exact request as curl', async () => {
+    const delivery = page.locator('#deliveries details').first()
+    const raw = (await delivery.locator('pre[data-raw]').textContent()) as string
+    const decoded = (await delivery.locator('pre[data-decoded]').textContent()) as string
+    expect(raw).toContain('SendCleantes_events=%5B%7B%22')
+    expect(decoded).toMatch(/^SendCleantes_events =\n\[\n {2}\{\n {4}"\w+": /)
+    expect(decoded).toContain('"event": "')
+    await delivery.getByRole('button', { name: /^Copy d\d+ as curl$/ }).click()
+    await expect.poll(() => delivery.locator('pre[data-curl]').isVisible()).toBe(true)
+    const copied = await page.evaluate(() => navigator.clipboard.readText())
+    expect(copied).toBe(await delivery.locator('pre[data-curl]').textContent())
+    expect(copied).toMatch(/^curl -sS -X POST 'http:\/\/127\.0\.0\.1:\d+\/webhooks\/sendclean'/)
+    // Run as a user would paste it: the receiver accepts the same signed request again.
+    const before = example?.lines.length ?? 0
+    const answer = await new Promise<string>((resolve, reject) =>
+      execFile('sh', ['-c', copied], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    )
+    expect(answer).toBe('God bless you, SendClean')
+    const lines = await example?.waitForLines(before + 1)
+    expect(lines?.length).toBe(before + 1)
   })
 
   it('an edited event that breaks the schema is reported and not sent', async () => {
@@ -165,8 +210,8 @@ describe.skipIf(!hasChromium)('the web console, in a real browser', { timeout: 6
     for (const attempt of attempts) expect(attempt).toMatch(/^401 in \d+ ms/)
     // The receiver's reason is shown with the delivery.
     await refused.locator('summary').click()
-    await refused.locator('pre').last().scrollIntoViewIfNeeded()
-    expect(await refused.locator('pre').last().textContent()).toMatch(/^401\n\n.*signature/s)
+    await refused.locator('pre[data-answer]').scrollIntoViewIfNeeded()
+    expect(await refused.locator('pre[data-answer]').textContent()).toMatch(/^401\n\n.*signature/s)
     await screenshot('console-refused')
 
     await deploy(newKey)
@@ -180,6 +225,21 @@ describe.skipIf(!hasChromium)('the web console, in a real browser', { timeout: 6
     expect(log.some((line) => line.includes('attempt 3/3') && line.includes('401'))).toBe(true)
   })
 
+  it('the composer picks an event type the selected webhook subscribes to', async () => {
+    await page.getByRole('button', { name: 'Edit' }).click()
+    const form = page.getByRole('form', { name: /^Edit webhook/ })
+    for (const box of await form.getByRole('checkbox').all()) {
+      const name = await box.getAttribute('value')
+      if (name && name !== 'open') await box.uncheck()
+    }
+    await form.getByRole('checkbox', { name: 'open' }).check()
+    await page.getByLabel('Event type').selectOption('click')
+    await form.getByRole('button', { name: 'Save' }).click()
+    await expect.poll(() => page.locator('article dd').nth(1).textContent()).toBe('open')
+    // The webhook now subscribes to open only: the composer follows.
+    await expect.poll(() => page.getByLabel('Event type').inputValue()).toBe('open')
+  })
+
   it('edits and deletes the webhook', async () => {
     await page.getByRole('button', { name: 'Edit' }).click()
     const form = page.getByRole('form', { name: /^Edit webhook/ })
@@ -189,5 +249,21 @@ describe.skipIf(!hasChromium)('the web console, in a real browser', { timeout: 6
     page.once('dialog', (dialog) => void dialog.accept())
     await page.getByRole('button', { name: 'Delete' }).click()
     await expect.poll(() => page.locator('article').count()).toBe(0)
+  })
+
+  it('sending after the emulator stopped says so', async () => {
+    // A webhook to send to (registered without a handshake, as `listen` does), then stop.
+    const url = `${example?.base}${PATH}`
+    await fetch(`${emulator.url}/emulator/listen`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url }),
+    })
+    await page.getByRole('article', { name: `Webhook ${url}` }).waitFor()
+    await emulator.close()
+    await page.getByRole('button', { name: 'Send', exact: true }).click()
+    await expect
+      .poll(() => page.locator('#compose-status').textContent())
+      .toMatch(/^The emulator is not answering/)
   })
 })

@@ -27,7 +27,12 @@ const listWebhooks = async () =>
   ((await (await fetch(`${emulator.url}/emulator/webhooks`)).json()) as { webhooks: unknown[] })
     .webhooks
 
-describe.skipIf(!hasChromium)('the emulator refuses other pages', { timeout: 60_000 }, () => {
+const TITLE = hasChromium
+  ? 'the emulator refuses other pages'
+  : `the emulator refuses other pages (skipped: no Chromium at ${CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH)`
+if (!hasChromium) console.warn(`emulator-guard.browser.test.ts: ${TITLE}`)
+
+describe.skipIf(!hasChromium)(TITLE, { timeout: 60_000 }, () => {
   beforeAll(async () => {
     emulator = await startEmulator({ ownerId: 'me', token: 't', attempts: 1 })
     receiverServer = createServer(createNodeHandler(createReceiver({ keys: [] })))

@@ -147,7 +147,10 @@ describe('emulator', () => {
     const app = express()
     app.post('/hook', createExpressMiddleware({ keys: [] }))
     const url = `${await listen(createServer(app))}/hook`
-    await expect(client.addWebhook({ url })).resolves.toEqual({ message: 'Webhook Added' })
+    await expect(client.addWebhook({ url })).resolves.toMatchObject({
+      message: 'Webhook Added',
+      url,
+    })
   })
 
   it('retries a failing receiver with backoff until it succeeds, and logs attempts', async () => {

@@ -39,10 +39,17 @@ const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id))
  * @param {RequestInit} [init]
  */
 async function api(path, init) {
-  const res = await fetch(path, {
-    ...init,
-    headers: init?.body ? { 'content-type': 'application/json' } : undefined,
-  })
+  let res
+  try {
+    res = await fetch(path, {
+      ...init,
+      headers: init?.body ? { 'content-type': 'application/json' } : undefined,
+    })
+  } catch {
+    throw new Error(
+      'The emulator is not answering: it was stopped, or restarted on another port. Start it again, then reload this page.',
+    )
+  }
   const body = await res.json().catch(() => ({}))
   if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`)
   return body
@@ -267,12 +274,38 @@ function editForm(webhook) {
   return form
 }
 
+/** What a first run shows: how to point an app at this emulator. */
+function gettingStarted() {
+  const port = location.port === '8025' ? '' : ` --port ${location.port}`
+  const command = `npx sendclean-webhooks listen --forward-to http://localhost:3000/webhooks/sendclean${port}`
+  return h(
+    'div',
+    { class: 'card', id: 'getting-started', role: 'region', 'aria-label': 'Getting started' },
+    h(
+      'h3',
+      { style: 'margin:0; font-size:1rem' },
+      'No webhooks yet: point your app at this emulator',
+    ),
+    h(
+      'p',
+      {},
+      "In a terminal, with your app's webhook URL (start the app before or after: deliveries are retried):",
+    ),
+    h('pre', { 'data-command': '' }, command),
+    h(
+      'p',
+      {},
+      'It prints a key that stays the same on every run: put it in your app as SENDCLEAN_WEBHOOK_KEY. Then ',
+      h('code', {}, 'npx sendclean-webhooks trigger click'),
+      ' delivers a click, or send any event from this page. You can also add a webhook below.',
+    ),
+  )
+}
+
 function renderWebhooks() {
   const list = byId('webhooks')
   list.replaceChildren(
-    ...(state.webhooks.length
-      ? state.webhooks.map(webhookCard)
-      : [h('p', { class: 'muted' }, 'No webhooks yet.')]),
+    ...(state.webhooks.length ? state.webhooks.map(webhookCard) : [gettingStarted()]),
   )
   const select = /** @type {HTMLSelectElement} */ (byId('compose-webhook'))
   const current = select.value
@@ -283,6 +316,25 @@ function renderWebhooks() {
   )
   if (state.webhooks.some((w) => w.webhook_id === current)) select.value = current
   else if (state.selected) select.value = state.selected
+  fitType()
+}
+
+/** The webhook (and subscription) the composer was last fitted to: a refresh keeps a choice. */
+let fittedFor = ''
+
+/**
+ * When the composer's webhook or its subscription changes, pick an event type it subscribes
+ * to (and a fresh sample).
+ */
+function fitType() {
+  const select = /** @type {HTMLSelectElement} */ (byId('compose-webhook'))
+  const webhook = state.webhooks.find((w) => w.webhook_id === select.value)
+  if (!webhook || `${webhook.webhook_id} ${webhook.event}` === fittedFor) return
+  fittedFor = `${webhook.webhook_id} ${webhook.event}`
+  const subscribed = webhook.event.split(',').filter(Boolean)
+  if (subscribed.length === 0 || subscribed.includes(composeType.value)) return
+  composeType.value = /** @type {string} */ (subscribed[0])
+  loadSample().catch(() => {})
 }
 
 /** @param {Delivery} delivery */
@@ -301,6 +353,8 @@ function deliveryItem(delivery) {
   const headers = Object.entries(delivery.request.headers)
     .map(([name, value]) => `${name}: ${value}`)
     .join('\n')
+  const curlBox = h('pre', { 'data-curl': '', hidden: true })
+  const curlStatus = h('span', { class: 'muted', role: 'status' })
   return h(
     'details',
     { class: 'card delivery', 'data-delivery-id': delivery.id, 'data-state': delivery.state },
@@ -334,9 +388,19 @@ function deliveryItem(delivery) {
     h('h4', { style: 'margin:.5rem 0 0' }, 'Events'),
     h('pre', {}, JSON.stringify(delivery.events, null, 2)),
     h('h4', { style: 'margin:.5rem 0 0' }, 'Request as sent'),
-    h('pre', {}, `POST ${delivery.request.url}\n${headers}\n\n${delivery.request.body}`),
+    h(
+      'pre',
+      { 'data-raw': '' },
+      `POST ${delivery.request.url}\n${headers}\n\n${delivery.request.body}`,
+    ),
+    h('h4', { style: 'margin:.5rem 0 0' }, 'Its form fields, decoded'),
+    h('pre', { 'data-decoded': '' }, decodedFields(delivery.request.body)),
     h('h4', { style: 'margin:.5rem 0 0' }, "The receiver's answer"),
-    h('pre', {}, last ? `${last.status ?? last.error ?? ''}\n\n${last.answer}` : '(no answer yet)'),
+    h(
+      'pre',
+      { 'data-answer': '' },
+      last ? `${last.status ?? last.error ?? ''}\n\n${last.answer}` : '(no answer yet)',
+    ),
     h(
       'div',
       { class: 'row' },
@@ -352,8 +416,62 @@ function deliveryItem(delivery) {
         },
         'Replay',
       ),
+      h(
+        'button',
+        {
+          type: 'button',
+          'aria-label': `Copy ${delivery.id} as curl`,
+          onclick: async () => {
+            const command = asCurl(delivery)
+            curlBox.textContent = command
+            curlBox.hidden = false
+            curlStatus.textContent = (await copy(command))
+              ? 'copied: run it in a terminal to send the same signed request again'
+              : 'select the command below to copy it'
+          },
+        },
+        'Copy as curl',
+      ),
+      curlStatus,
     ),
+    curlBox,
   )
+}
+
+/**
+ * A form body's fields, decoded as the receiver decodes them; JSON values pretty-printed.
+ * @param {string} body
+ */
+function decodedFields(body) {
+  try {
+    return [...new URLSearchParams(body)]
+      .map(([name, value]) => {
+        let shown = value
+        try {
+          shown = JSON.stringify(JSON.parse(value), null, 2)
+        } catch {}
+        return `${name} =\n${shown}`
+      })
+      .join('\n\n')
+  } catch {
+    return '(not a form body)'
+  }
+}
+
+/** @param {string} text */
+const shellQuote = (text) => `'${text.replaceAll("'", `'\\''`)}'`
+
+/**
+ * The exact signed request as a curl command (POSIX shell quoting).
+ * @param {Delivery} delivery
+ */
+function asCurl(delivery) {
+  const { url, headers, body } = delivery.request
+  return [
+    `curl -sS -X POST ${shellQuote(url)}`,
+    ...Object.entries(headers).map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`),
+    `--data-raw ${shellQuote(body)}`,
+  ].join(' \\\n  ')
 }
 
 function renderDeliveries() {
@@ -444,6 +562,7 @@ composeJson.addEventListener('input', () => {
   validating = window.setTimeout(() => validate().catch(() => {}), 250)
 })
 composeType.addEventListener('change', () => loadSample().catch(() => {}))
+byId('compose-webhook').addEventListener('change', fitType)
 byId('compose-sample').addEventListener('click', () => loadSample().catch(() => {}))
 byId('compose').addEventListener('submit', async (e) => {
   e.preventDefault()
@@ -453,9 +572,9 @@ byId('compose').addEventListener('submit', async (e) => {
     composeStatus.textContent = 'Add a webhook first.'
     return
   }
-  const event = await validate()
-  if (!event) return
   try {
+    const event = await validate()
+    if (!event) return
     const { deliveries } = await api('/emulator/trigger', {
       method: 'POST',
       body: JSON.stringify({ webhookId, payload: [event] }),
