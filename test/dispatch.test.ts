@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { deliverer, type QueuedEvent, resolveDeliveryOptions } from '../src/delivery/dispatch.js'
+import {
+  deliverer,
+  type IncomingBatch,
+  type QueuedEvent,
+  resolveDeliveryOptions,
+} from '../src/delivery/dispatch.js'
 import { HandlerRegistry } from '../src/delivery/handlers.js'
+import { memoryStore } from '../src/delivery/idempotency.js'
 import { eventIdentity } from '../src/events/identity.js'
+import { elementTexts } from '../src/request/event-texts.js'
 import { SEED_EVENTS_TEXT } from './support/fixtures.js'
 
 const report = async () => undefined
@@ -24,6 +31,25 @@ describe('a batch in hand holds one copy of its events', () => {
     expect(seen.map((s) => s.type)).toEqual(
       (JSON.parse(SEED_EVENTS_TEXT) as Array<{ event: string }>).map((e) => e.event),
     )
+  })
+
+  it('the events text is let go before any handler runs, with or without a store', async () => {
+    for (const options of [{}, { idempotency: { store: memoryStore() } }]) {
+      const handlers = new HandlerRegistry<undefined>()
+      const batch: IncomingBatch = {
+        events: JSON.parse(SEED_EVENTS_TEXT) as unknown[],
+        texts: () => elementTexts(SEED_EVENTS_TEXT),
+      }
+      const held: boolean[] = []
+      handlers.add('*', () => void held.push(batch.texts !== undefined))
+      await deliverer(resolveDeliveryOptions(options, eventIdentity), handlers, report)(
+        batch,
+        undefined,
+        undefined,
+      )
+      expect(held).toHaveLength(JSON.parse(SEED_EVENTS_TEXT).length)
+      expect(held.every((h) => !h)).toBe(true)
+    }
   })
 
   it('queue mode keeps every original for the job', async () => {

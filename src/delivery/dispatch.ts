@@ -565,6 +565,8 @@ export function deliverer<C>(
   if (!config.store) {
     return (batch, context, observation) => {
       const { events: raw } = batch
+      // Only identities read the events' texts: dropping them lets the events text go.
+      batch.texts = undefined
       const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
       // Validation copied every event: emptying the parsed array means a batch in hand does
       // not hold two copies of each while its handlers run.
@@ -573,14 +575,27 @@ export function deliverer<C>(
     }
   }
   return async (batch, context, observation) => {
-    const { events: raw } = batch
-    // Identity comes from each event as it arrived, before validation adds anything.
-    const texts = textsOf(batch)
-    const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
-    raw.length = 0
-    const keys = await storeKeys(config, events, texts, batch.url)
+    const { events, keys } = await validatedWithKeys(config, batch, observation)
     return runBatch(events, keys, context, observation)
   }
+}
+
+/**
+ * Validation and the store keys, in a frame of its own: the events' texts (and the events text
+ * they are cut from) are not held while the handlers run.
+ */
+async function validatedWithKeys(
+  config: DeliveryConfig,
+  batch: IncomingBatch,
+  observation: Observation | undefined,
+): Promise<{ events: WebhookEvent[]; keys: string[] }> {
+  const { events: raw } = batch
+  // Identity comes from each event as it arrived, before validation adds anything.
+  const texts = textsOf(batch)
+  batch.texts = undefined
+  const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
+  raw.length = 0
+  return { events, keys: await storeKeys(config, events, texts, batch.url) }
 }
 
 /**
