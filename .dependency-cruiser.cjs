@@ -22,7 +22,7 @@ module.exports = {
       'the core runs on every runtime: no framework, no node: module (the platform file chosen by export conditions is the one exception)',
       { path: '^src/', pathNot: '^src/platform/node\\.ts$' },
       {
-        path: '^(express|koa|hono|@hono|bullmq|ioredis)|^node:',
+        path: '^(express|koa|fastify|@fastify|hono|@hono|bullmq|ioredis|pg)|^node:',
         dependencyTypesNot: ['type-only'],
       },
     ),

@@ -8,6 +8,7 @@ export default defineConfig([
       testing: 'testing/index.ts',
       express: 'adapters/express.ts',
       koa: 'adapters/koa.ts',
+      fastify: 'adapters/fastify.ts',
       hono: 'adapters/hono.ts',
       node: 'adapters/node.ts',
       fetch: 'adapters/fetch.ts',
@@ -22,7 +23,7 @@ export default defineConfig([
     // One shared core chunk, so `instanceof WebhookError` holds across subpaths.
     splitting: true,
     target: 'node20',
-    external: ['express', 'koa', 'hono', 'zod', 'bullmq', '#platform'],
+    external: ['express', 'koa', 'fastify', 'hono', 'zod', 'bullmq', '#platform'],
     // The emulator finds its console files from import.meta.url, which the CJS build shims.
     shims: true,
     // The emulator's web console is served from files next to the bundle (dist/console/).

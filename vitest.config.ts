@@ -10,7 +10,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The runtime matrix has its own command and config (npm run test:runtimes).
     exclude: ['test/runtimes/**', 'node_modules/**'],
-    globalSetup: ['test/support/redis-setup.ts'],
+    globalSetup: ['test/support/redis-setup.ts', 'test/support/postgres-setup.ts'],
     // The queue tests stop Redis on purpose; BullMQ then leaves a client reconnecting with no
     // error listener, and ioredis prints each refused reconnect. Those lines are expected and
     // say nothing about the package: drop them (any other ioredis line is kept).

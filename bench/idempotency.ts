@@ -1,17 +1,21 @@
 // npm run bench:idempotency: what de-duplication costs on the ack path. The same distinct signed
-// 100-event batches go through receiver.handle() with no store, with memoryStore and with
-// redisStore (real redis-server), in alternating rounds; then heap per remembered event (memory
-// store) and Redis memory per event. `--label X` names the column (e.g. "before" / "after").
+// 100-event batches go through receiver.handle() with no store, with memoryStore, redisStore
+// (real redis-server) and postgresStore (real PostgreSQL: $DATABASE_URL, or a throwaway
+// cluster), in alternating rounds; then heap per remembered event (memory store), Redis memory
+// and table bytes per event. `--label X` names the column (e.g. "before" / "after").
 import { spawn } from 'node:child_process'
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import {
   createReceiver,
   EVENT_NAMES,
   type IdempotencyStore,
   memoryStore,
+  postgresStore,
   redisStore,
   type WebhookRequest,
 } from 'sendclean-webhooks'
+import { postgresBin, startPostgres } from '../scripts/postgres.js'
 import { distinctPayload, KEY, URL_SIGNED } from './payloads.js'
 import { writeSection } from './results-file.js'
 
@@ -41,6 +45,18 @@ async function redisUrl(): Promise<{ url: string; stop: () => void }> {
 const redisServer = await redisUrl()
 const redis = new Redis(redisServer.url)
 await redis.flushdb()
+
+async function postgresUrl(): Promise<{ url: string; stop: () => void }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: () => {} }
+  const bin = postgresBin()
+  if (!bin)
+    throw new Error('bench:idempotency needs PostgreSQL: set DATABASE_URL or install postgresql')
+  return startPostgres(bin)
+}
+const postgresServer = await postgresUrl()
+const pool = new pg.Pool({ connectionString: postgresServer.url, max: 4 })
+let tables = 0
+const table = () => `bench_${process.pid}_${++tables}`
 
 // Inputs first: every batch is distinct, so no variant ever skips a duplicate.
 const batches = (variant: string, round: number) =>
@@ -97,6 +113,19 @@ for (const make of memInputs) await redisReceiver.handle(make())
 const redisAfter = Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1])
 const redisPerEvent = (redisAfter - redisBefore) / (memInputs.length * N)
 
+const memTable = table()
+const postgresReceiver = createReceiver<undefined>({
+  keys: KEY,
+  url: URL_SIGNED,
+  on: { '*': noop },
+  idempotency: { store: postgresStore(pool, { table: memTable, createTable: true }) },
+})
+for (const make of memInputs) await postgresReceiver.handle(make())
+const tableBytes = Number(
+  (await pool.query(`SELECT pg_total_relation_size('${memTable}') AS bytes`)).rows[0].bytes,
+)
+const postgresPerEvent = tableBytes / (memInputs.length * N)
+
 // "2 handlers": the event's type handler, then `*`: each event's first handler is recorded
 // (`progress`) before the second runs, so a retry would not run it again.
 const stores: Record<string, () => IdempotencyStore | undefined> = {
@@ -105,6 +134,8 @@ const stores: Record<string, () => IdempotencyStore | undefined> = {
   redisStore: () => redisStore(redis, { prefix: `bench:${Date.now()}:` }),
   'memoryStore, 2 handlers': () => memoryStore({ max: 1_000_000 }),
   'redisStore, 2 handlers': () => redisStore(redis, { prefix: `bench2:${Date.now()}:` }),
+  postgresStore: () => postgresStore(pool, { table: table(), createTable: true }),
+  'postgresStore, 2 handlers': () => postgresStore(pool, { table: table(), createTable: true }),
 }
 const samples: Record<string, number[]> = {}
 for (let round = 0; round < ROUNDS; round++) {
@@ -151,14 +182,16 @@ const markdown = [
   '|---|---:|---:|',
   ...rows,
   '',
-  `Memory: memoryStore ${heapPerEvent.toFixed(0)} B of heap per remembered event${gc ? '' : ' (no --expose-gc: rough)'}; redisStore ${redisPerEvent.toFixed(0)} B of Redis memory per event.`,
+  `Memory: memoryStore ${heapPerEvent.toFixed(0)} B of heap per remembered event${gc ? '' : ' (no --expose-gc: rough)'}; redisStore ${redisPerEvent.toFixed(0)} B of Redis memory per event; postgresStore ${postgresPerEvent.toFixed(0)} B of table (heap and index) per event.`,
 ].join('\n')
 console.log(markdown)
 if (!smoke) {
   writeSection(
     'idempotency',
-    `## De-duplication cost (claim before run)\n\nCommand: \`npm run bench:idempotency\` — ${new Date().toISOString().slice(0, 10)}. Distinct signed batches through \`receiver.handle()\` with a no-op \`*\` handler; redis-server on loopback, no persistence; rounds alternate the order of the stores.\n\n${markdown}`,
+    `## De-duplication cost (claim before run)\n\nCommand: \`npm run bench:idempotency\` — ${new Date().toISOString().slice(0, 10)}. Distinct signed batches through \`receiver.handle()\` with a no-op \`*\` handler; redis-server on loopback, no persistence; PostgreSQL on loopback (the throwaway cluster runs with fsync off); rounds alternate the order of the stores.\n\n${markdown}`,
   )
 }
 redis.disconnect()
 redisServer.stop()
+await pool.end()
+postgresServer.stop()

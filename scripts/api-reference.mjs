@@ -12,6 +12,7 @@ const ENTRY = {
   src: 'sendclean-webhooks',
   'adapters/express': 'sendclean-webhooks/express',
   'adapters/koa': 'sendclean-webhooks/koa',
+  'adapters/fastify': 'sendclean-webhooks/fastify',
   'adapters/hono': 'sendclean-webhooks/hono',
   'adapters/node': 'sendclean-webhooks/node',
   'adapters/fetch': 'sendclean-webhooks/fetch',

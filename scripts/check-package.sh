@@ -44,10 +44,10 @@ cat > package.json <<'JSON'
 { "name": "scratch", "private": true, "type": "module" }
 JSON
 npm install --silent --no-audit --no-fund --prefer-offline "./$tarball" \
-  typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 hono@^4 bullmq@^6 \
-  @hono/node-server@^1 ioredis@^5 @opentelemetry/api@~1.9.0 @opentelemetry/sdk-node@0.212.0 >/dev/null
+  typescript@~5.9.3 @types/node@^20 @types/express@^5 @types/koa@^3 fastify@^5 hono@^4 bullmq@^6 \
+  @hono/node-server@^1 ioredis@^5 pg@^8 @types/pg@^8 @opentelemetry/api@~1.9.0 @opentelemetry/sdk-node@0.212.0 >/dev/null
 
-subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/testing sendclean-webhooks/emulator sendclean-webhooks/queue sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
+subpaths=(sendclean-webhooks sendclean-webhooks/client sendclean-webhooks/testing sendclean-webhooks/emulator sendclean-webhooks/queue sendclean-webhooks/express sendclean-webhooks/koa sendclean-webhooks/fastify sendclean-webhooks/hono sendclean-webhooks/node sendclean-webhooks/fetch)
 
 cat > esm.mjs <<'JS'
 const subpaths = process.argv.slice(2)
@@ -86,6 +86,8 @@ import { createKoaMiddleware } from 'sendclean-webhooks/koa'
 import { createHonoHandler } from 'sendclean-webhooks/hono'
 import { createNodeHandler } from 'sendclean-webhooks/node'
 import { createFetchHandler } from 'sendclean-webhooks/fetch'
+import { sendcleanWebhooks } from 'sendclean-webhooks/fastify'
+import Fastify from 'fastify'
 const url: string = 'x'
 createReceiver({ keys: 'k' }).on('click', (event: ClickEvent) => event.msg.clicks[0]?.clickUrl ?? url)
 createExpressMiddleware({ keys: 'k' }).on('open', (e, { req }) => `${e.msg.opens.length}${req.method}`)
@@ -93,6 +95,7 @@ createKoaMiddleware({ keys: 'k' }).on('spam', (e, ctx) => `${e.msg.feedback.sour
 createHonoHandler({ keys: 'k' }).on('send', (e, c) => `${e.date.getTime()}${c.req.path}`)
 createNodeHandler({ keys: 'k' }).on('delivered', (e, { req }) => `${e._id}${req.url}`)
 createFetchHandler({ keys: 'k' }).on(['hard_bounce', 'soft_bounce'], (e) => e.msg.bounceCodeEnh)
+Fastify().register(sendcleanWebhooks, { path: '/hook', keys: 'k', on: { click: (e, { request }) => `${e.msg.clicks.length}${request.url}` } })
 TS
 cp types.mts types.cts
 for res in node16 bundler; do
@@ -109,6 +112,8 @@ echo "types: resolve under node16 (ESM and CJS), bundler and commonjs/node10"
 # the installed package. The fragments' placeholders for your own values are declared once here.
 count=0
 for doc in "$root/README.md" "$root"/docs/*.md; do
+  # The NestJS guide is checked in a project of its own below (Nest brings its own Express).
+  [ "$(basename "$doc")" = nestjs.md ] && continue
   n=$(node "$root/scripts/readme-blocks.mjs" "$doc" "readme/$(basename "$doc" .md)")
   count=$((count + n))
 done
@@ -133,6 +138,20 @@ declare const Deno: {
 TS
 npx tsc --noEmit --strict --target es2022 --types node --module nodenext --moduleResolution nodenext readme/*/*.mts readme/placeholders.d.ts
 echo "README and docs/: all $count TypeScript blocks type-check against the packed package"
+
+# The NestJS guide, in a Nest project of its own (Nest's decorators, Express 5 and Fastify 5).
+mkdir nest
+(
+  cd nest
+  echo '{ "name": "scratch-nest", "private": true, "type": "module" }' > package.json
+  npm install --silent --no-audit --no-fund --prefer-offline "../$tarball" typescript@~5.9.3 \
+    @types/node@^20 fastify@^5 @nestjs/core@^12 @nestjs/common@^12 @nestjs/platform-express@^12 \
+    @nestjs/platform-fastify@^12 reflect-metadata@^0.2 rxjs@^7 >/dev/null
+  n=$(node "$root/scripts/readme-blocks.mjs" "$root/docs/nestjs.md" blocks)
+  npx tsc --noEmit --strict --target es2022 --types node --module nodenext --moduleResolution nodenext \
+    --experimentalDecorators --skipLibCheck blocks/*.mts
+  echo "docs/nestjs.md: all $n TypeScript blocks type-check in a Nest project"
+)
 npx --no-install sendclean-webhooks --help >/dev/null
 echo "bin: installed and runs"
 

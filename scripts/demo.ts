@@ -1,5 +1,5 @@
 // npm run demo: the package's main job end to end, with a local SendClean.
-//  1. start the SendClean emulator and the Express, Koa and Hono examples (no key yet);
+//  1. start the SendClean emulator and the Express, Koa, Fastify and Hono examples (no key yet);
 //  2. register each example with the management client: the emulator's handshake is real;
 //  3. deploy each webhook's key (restart the example with it), trigger one event of each type;
 //  4. rotate the keys: SendClean signs with the new key at once, the first delivery is refused
@@ -14,7 +14,7 @@ import { type RunningExample, startExample } from './run-example.js'
 const PATH = '/webhooks/sendclean'
 const OWNER = 'demo-owner'
 const TOKEN = 'demo-token'
-const FRAMEWORKS = ['express', 'koa', 'hono'] as const
+const FRAMEWORKS = ['express', 'koa', 'fastify', 'hono'] as const
 type Framework = (typeof FRAMEWORKS)[number]
 
 const keep = process.argv.includes('--keep')
@@ -133,7 +133,7 @@ try {
   const missing = FRAMEWORKS.filter((f) => handled.get(f)?.size !== 7)
   if (missing.length || retried.some((d) => !d.ok))
     throw new Error(`not every type was handled by ${missing.join(', ')}`)
-  step('all seven event types handled by Express, Koa and Hono; the rotation lost nothing')
+  step('all seven event types handled by Express, Koa, Fastify and Hono; the rotation lost nothing')
 } catch (error) {
   failed = true
   console.error(`demo failed: ${(error as Error).message}`)

@@ -16,6 +16,12 @@ export {
   type RedisLike,
   redisStore,
 } from './delivery/idempotency.js'
+export {
+  type PgLike,
+  type PostgresStoreOptions,
+  postgresStore,
+  postgresStoreMigration,
+} from './delivery/postgres-store.js'
 export { WebhookError, type WebhookErrorCode, type WebhookErrorDetails } from './errors.js'
 export { type FeedbackReport, parseFeedbackReport } from './events/feedback-report.js'
 export { eventIdentity } from './events/identity.js'

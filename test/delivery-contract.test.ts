@@ -18,6 +18,7 @@ import {
   type IdempotencyStore,
   isKnownEvent,
   memoryStore,
+  postgresStore,
   type Receiver,
   redisStore,
   type WebhookEvent,
@@ -31,6 +32,7 @@ import {
   SIGNATURE_HEADER,
   URL_REGISTERED,
 } from './support/fixtures.js'
+import { usePostgres } from './support/postgres-setup.js'
 import { useRedis } from './support/redis-setup.js'
 
 const HANDLER_TIMEOUT_MS = 60
@@ -272,6 +274,20 @@ describe('delivery contract (model-based)', () => {
       await fc.assert(
         fc.asyncProperty(scenario, (s) =>
           check(s, () => redisStore(redis(), { prefix: `contract:${Date.now()}:${++run}:` })),
+        ),
+        { numRuns: 20 },
+      )
+    }, 240_000)
+  })
+
+  const postgresUrl = inject('postgresUrl')
+  describe.skipIf(!postgresUrl)('postgresStore (real PostgreSQL server)', () => {
+    const pg = usePostgres()
+
+    it('processes sharing one table, two webhooks: each handler completes each event exactly once', async () => {
+      await fc.assert(
+        fc.asyncProperty(scenario, (s) =>
+          check(s, () => postgresStore(pg.pool(), { table: pg.table(), createTable: true })),
         ),
         { numRuns: 20 },
       )

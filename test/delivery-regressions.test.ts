@@ -11,12 +11,14 @@ import {
   createReceiver,
   type IdempotencyStore,
   memoryStore,
+  postgresStore,
   type ReceiverOptions,
   redisStore,
   type WebhookError,
   type WebhookEvent,
 } from '../src/index.js'
 import { FORM, formDelivery, KEY, SEED_EVENTS, SIGNATURE_HEADER } from './support/fixtures.js'
+import { usePostgres } from './support/postgres-setup.js'
 import { startRedis, useRedis } from './support/redis-setup.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -238,6 +240,11 @@ describe.skipIf(!redisUrl)('redisStore (real redis-server)', () => {
   const redis = useRedis()
   const run = `${process.pid}:${Date.now()}`
   contract((name) => redisStore(redis(), { prefix: `regress:${run}:${name}:` }))
+})
+
+describe.skipIf(!inject('postgresUrl'))('postgresStore (real PostgreSQL server)', () => {
+  const pg = usePostgres()
+  contract(() => postgresStore(pg.pool(), { table: pg.table(), createTable: true }))
 })
 
 describe.skipIf(!inject('redisServer'))('7. a store that is down answers promptly', () => {

@@ -4,6 +4,9 @@ import {
   createReceiver,
   type IdempotencyStore,
   memoryStore,
+  type PostgresStoreOptions,
+  postgresStore,
+  postgresStoreMigration,
   type ReceiverOptions,
   redisStore,
   type WebhookEvent,
@@ -18,6 +21,7 @@ import {
   storeKeyOf,
   URL_REGISTERED,
 } from './support/fixtures.js'
+import { usePostgres } from './support/postgres-setup.js'
 import { useRedis } from './support/redis-setup.js'
 
 function receiverWith(store: IdempotencyStore, options: Partial<ReceiverOptions<undefined>> = {}) {
@@ -284,4 +288,75 @@ describe.skipIf(!redisUrl)('claim before run: redisStore (real redis-server)', (
   const redis = useRedis()
   let n = 0
   claimProtocol(() => redisStore(redis(), { prefix: `claim:${process.pid}:${Date.now()}:${++n}:` }))
+})
+
+const postgresUrl = inject('postgresUrl')
+describe.skipIf(!postgresUrl)('postgresStore (real PostgreSQL server)', () => {
+  const pg = usePostgres()
+  const store = (options: Partial<PostgresStoreOptions> = {}) =>
+    postgresStore(pg.pool(), { table: pg.table(), createTable: true, ...options })
+
+  describe('conformance', () => {
+    for (const check of storeConformance(() => store())) it(check.name, check.run)
+  })
+
+  it('two instances sharing the table handle each event once', async () => {
+    const shared = store()
+    const a = receiverWith(shared)
+    const b = receiverWith(shared)
+    expect((await a.receiver.handle(signedRequest())).status).toBe(200)
+    expect((await b.receiver.handle(signedRequest())).status).toBe(200)
+    expect(a.handled).toHaveLength(7)
+    expect(b.handled).toHaveLength(0)
+    expect(await shared.outcome(await storeKeyOf(0))).toBe('handled')
+  })
+
+  it('the documented migration is one statement that creates the table the store uses', async () => {
+    const table = pg.table()
+    await pg.pool().query(postgresStoreMigration(table))
+    const mine = postgresStore(pg.pool(), { table })
+    expect(await mine.claim('k', 'a', 1000)).toEqual({ handlersDone: 0 })
+    expect(await mine.complete('k', 'a', 60_000, 'handled')).toBe(true)
+    expect(await mine.outcome('k')).toBe('handled')
+    expect(() => postgresStoreMigration('x; DROP TABLE y')).toThrow('is not a table name')
+  })
+
+  it('expired rows are deleted after completions, at most once per cleanupEveryMs', async () => {
+    const table = pg.table()
+    const mine = store({ table, cleanupEveryMs: 0 })
+    for (let i = 0; i < 5; i++) {
+      await mine.claim(`old${i}`, 't', 1000)
+      await mine.complete(`old${i}`, 't', 1, 'handled')
+    }
+    await new Promise((r) => setTimeout(r, 20))
+    await mine.claim('new', 't', 1000)
+    await mine.complete('new', 't', 60_000, 'handled')
+    const count = async () =>
+      Number((await pg.pool().query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)
+    await expect.poll(count).toBe(1)
+  })
+
+  it('a database that goes away mid-batch answers 503, not 200', async () => {
+    let fail = false
+    const pool = pg.pool()
+    const flaky = {
+      query: (text: string, values?: unknown[]) =>
+        fail ? Promise.reject(new Error('connection terminated')) : pool.query(text, values),
+    }
+    const { receiver } = receiverWith(
+      postgresStore(flaky, { table: pg.table(), createTable: true }),
+      {
+        on: {
+          send: () => {
+            fail = true
+          },
+        },
+      },
+    )
+    expect((await receiver.handle(signedRequest())).status).toBe(503)
+  })
+})
+describe.skipIf(!postgresUrl)('claim before run: postgresStore (real PostgreSQL server)', () => {
+  const pg = usePostgres()
+  claimProtocol(() => postgresStore(pg.pool(), { table: pg.table(), createTable: true }))
 })

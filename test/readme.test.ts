@@ -34,6 +34,7 @@ function start(name: string, code: string) {
 describe.each([
   ['express', 'Express', 'click http://example.com/'],
   ['koa', 'Koa', ''],
+  ['fastify', 'Fastify', '"msg":"bounced"'],
   ['hono', 'Hono', 'open '],
   ['node', 'node:http', 'delivered '],
 ])('README quick start: %s', (name, heading, printed) => {

@@ -108,6 +108,7 @@ export type Adapter =
   | 'hono'
   | 'express'
   | 'koa'
+  | 'fastify'
   | 'node'
   /** The body read before the receiver: by the app, or by a Hono middleware through c.req. */
   | 'fetch-read-first'
@@ -119,7 +120,7 @@ export function remoteMount(bridge: Bridge, host: () => Host, adapter: Adapter):
   return (options: ReceiverOptions<any>): Remote => {
     const { web, node } = host()
     const id = randomUUID().slice(0, 8)
-    const origin = ['express', 'koa', 'node'].includes(adapter) ? node : web
+    const origin = ['express', 'koa', 'fastify', 'node'].includes(adapter) ? node : web
     if (!origin) throw new Error(`${adapter} does not run on this runtime's host`)
     const ready = fetch(`${web}/__register`, {
       method: 'POST',

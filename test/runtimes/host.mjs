@@ -16,7 +16,7 @@ const call = (body) =>
 
 const PATH = '/webhooks/sendclean'
 const runtime = globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : 'node'
-/** Node-style apps by receiver id: Express, Koa and node:http, on runtimes with node:http servers. */
+/** Node-style apps by receiver id: Express, Koa, Fastify and node:http, on runtimes with node:http servers. */
 const nodeApps = new Map()
 
 async function mountNode(adapter, id, options) {
@@ -33,6 +33,21 @@ async function mountNode(adapter, id, options) {
     const app = new Koa()
     app.use(createKoaMiddleware({ ...options, path }))
     nodeApps.set(id, app.callback())
+  } else if (adapter === 'fastify') {
+    const { default: Fastify } = await import('fastify')
+    const { createServer } = await import('node:http')
+    const { sendcleanWebhooks } = await import(new URL('fastify.js', dist).href)
+    // Fastify's own request handling, on the host's server (serverFactory hands it over).
+    let handle
+    const app = Fastify({
+      serverFactory: (handler) => {
+        handle = handler
+        return createServer()
+      },
+    })
+    app.register(sendcleanWebhooks, { ...options, path })
+    await app.ready()
+    nodeApps.set(id, (req, res) => handle(req, res))
   } else if (adapter === 'node') {
     const { createNodeHandler } = await import(new URL('node.js', dist).href)
     nodeApps.set(id, createNodeHandler({ ...options, path }))

@@ -53,19 +53,19 @@ const RUNTIMES: Runtime[] = [
   {
     name: 'Node 22',
     reports: /^node v22\./,
-    adapters: ['fetch', 'hono', 'express', 'koa', 'node'],
+    adapters: ['fetch', 'hono', 'express', 'koa', 'fastify', 'node'],
     command: [bin('node22/bin/node'), 'test/runtimes/host.mjs'],
   },
   {
     name: 'Node 24',
     reports: /^node v24\./,
-    adapters: ['fetch', 'hono', 'express', 'koa', 'node'],
+    adapters: ['fetch', 'hono', 'express', 'koa', 'fastify', 'node'],
     command: [bin('node24/bin/node'), 'test/runtimes/host.mjs'],
   },
   {
     name: 'Bun',
     reports: /^bun 1\.4\.4$/,
-    adapters: ['fetch', 'hono', 'express', 'koa'],
+    adapters: ['fetch', 'hono', 'express', 'koa', 'fastify'],
     // No Web variant: Bun 1.4.4's --conditions does not reach package.json `imports`, so the
     // Web platform file cannot be chosen there (it is run on Node 20.0, Deno and workerd).
     command: [bin('@oven/bun-linux-x64/bin/bun'), 'test/runtimes/host.mjs'],

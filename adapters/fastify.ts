@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  InvalidEvent,
+  Receiver,
+  ReceiverOptions,
+  ReceiverSource,
+  WebhookError,
+} from '../src/index.js'
+import { canonicalJson, receiverFrom, reportTo } from '../src/internal.js'
+import {
+  closeIfUnread,
+  nodeBody,
+  nodeRequest,
+  requestUrl,
+  responseSent,
+} from './shared/node-http.js'
+
+/** What handlers get as context from the Fastify adapter. */
+export class FastifyContext {
+  constructor(
+    readonly request: FastifyRequest,
+    readonly reply: FastifyReply,
+  ) {}
+}
+
+/** Where the plugin answers: the path registered with SendClean (under the plugin's prefix). */
+export interface FastifyMount {
+  path: string
+}
+
+/**
+ * The plugin's options: the receiver's options and `path`, or a receiver built once (shared,
+ * tested apart) and `path`.
+ */
+export type FastifyPluginOptions =
+  | (ReceiverOptions<FastifyContext> & FastifyMount)
+  | ({ receiver: Receiver<FastifyContext> | Receiver<unknown> } & FastifyMount)
+
+const HINT =
+  'register the sendcleanWebhooks plugin instead of your own route, or keep the raw body (request.rawBody)'
+
+/**
+ * Without an `onError` of yours, errors go to Fastify's logger (`request.log`), with the same
+ * policy as the default log: invalid events (with their raw content), 5xx errors (with their
+ * cause) and URL mismatches; never a key.
+ */
+function logTo(error: WebhookError, { request }: FastifyContext): void {
+  if (error.code === 'INVALID_EVENT') {
+    request.log.error(
+      { code: error.code, event: canonicalJson((error.event as InvalidEvent).raw) },
+      error.message,
+    )
+  } else if (error.status >= 500 || error.code === 'URL_MISMATCH') {
+    request.log.error({ code: error.code, err: error.cause }, error.message)
+  }
+}
+
+function receiverOf(options: FastifyPluginOptions): Receiver<FastifyContext> {
+  if ('receiver' in options) return receiverFrom<FastifyContext>(options.receiver)
+  const { path: _path, ...rest } = options
+  return receiverFrom<FastifyContext>({ onError: logTo, ...rest })
+}
+
+/** The raw body in hand (a raw-body plugin's `request.rawBody`), or the stream nobody has read. */
+function body(request: FastifyRequest) {
+  const raw = (request as { rawBody?: unknown }).rawBody
+  if (raw instanceof Uint8Array || typeof raw === 'string') return raw
+  return nodeBody(request.raw, request.body, HINT)
+}
+
+/**
+ * A route handler for one webhook endpoint, for a route of your own (GET, HEAD and POST on the
+ * registered path). The body must reach it unread, or as a raw-body plugin keeps it, or as
+ * `@fastify/formbody` parsed it (the form signature covers the decoded fields). The
+ * {@link sendcleanWebhooks} plugin sets all of this up.
+ */
+export function createFastifyHandler(source: ReceiverSource<FastifyContext>): ((
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>) & {
+  receiver: Receiver<FastifyContext>
+} {
+  const receiver = receiverFrom<FastifyContext>(source)
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const context = new FastifyContext(request, reply)
+    const url = requestUrl(request.raw)
+    const response = await receiver.handle(
+      nodeRequest('fastify', request.raw, body(request), context, url),
+    )
+    if (reply.sent) {
+      await reportTo(receiver as never, responseSent(response.status), context)
+      return undefined
+    }
+    return reply
+      .code(response.status)
+      .headers({ ...response.headers, ...closeIfUnread(request.raw) })
+      .send(response.body)
+  }
+  return Object.assign(handler, { receiver })
+}
+
+/**
+ * A Fastify 5 plugin for one webhook endpoint: `GET`, `HEAD` and `POST` on `path` (405 to other
+ * methods). Inside its
+ * own encapsulation context it replaces every content-type parser with one that leaves the body
+ * unread, so the receiver reads the exact bytes within its own limits, whatever parsers (JSON,
+ * `@fastify/formbody`) the rest of the app registers. Errors without an `onError` of yours go
+ * to `request.log`. Handlers get `{ request, reply }`.
+ *
+ * @example
+ * import Fastify from 'fastify'
+ * import { sendcleanWebhooks } from 'sendclean-webhooks/fastify'
+ *
+ * const app = Fastify({ logger: true })
+ * await app.register(sendcleanWebhooks, {
+ *   path: '/webhooks/sendclean',
+ *   keys: process.env.SENDCLEAN_WEBHOOK_KEY ?? '',
+ *   on: { hard_bounce: (event, { request }) => request.log.info({ id: event._id }, 'bounced') },
+ * })
+ */
+export async function sendcleanWebhooks(
+  fastify: FastifyInstance,
+  options: FastifyPluginOptions,
+): Promise<void> {
+  if (typeof options?.path !== 'string' || !options.path.startsWith('/')) {
+    throw new TypeError('sendcleanWebhooks: `path` must be the path registered with SendClean')
+  }
+  const handler = createFastifyHandler(receiverOf(options))
+  // This plugin's context only (it is not wrapped with fastify-plugin): the app's parsers stay
+  // as they are everywhere else.
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
+  // Every method: the receiver answers GET, HEAD and POST, and 405 with `Allow` to the others.
+  fastify.all(options.path, handler)
+}
