@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type {
   InvalidEvent,
+  On,
   Receiver,
+  ReceiverHealth,
   ReceiverOptions,
   ReceiverSource,
   WebhookError,
 } from '../src/index.js'
-import { canonicalJson, receiverFrom, reportTo } from '../src/internal.js'
+import { attachOn, canonicalJson, receiverFrom, reportTo } from '../src/internal.js'
 import {
   closeIfUnread,
   nodeBody,
@@ -21,6 +23,15 @@ export class FastifyContext {
     readonly request: FastifyRequest,
     readonly reply: FastifyReply,
   ) {}
+}
+
+/** What `createFastifyHandler` returns: a Fastify route handler with the receiver's `on` and `health`. */
+export type FastifyHandler = ((
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>) & {
+  on: On<FastifyContext, FastifyHandler>
+  health(): Promise<ReceiverHealth>
 }
 
 /** Where the plugin answers: the path registered with SendClean (under the plugin's prefix). */
@@ -74,12 +85,7 @@ function body(request: FastifyRequest) {
  * `@fastify/formbody` parsed it (the form signature covers the decoded fields). The
  * {@link sendcleanWebhooks} plugin sets all of this up.
  */
-export function createFastifyHandler(source: ReceiverSource<FastifyContext>): ((
-  request: FastifyRequest,
-  reply: FastifyReply,
-) => Promise<FastifyReply | undefined>) & {
-  receiver: Receiver<FastifyContext>
-} {
+export function createFastifyHandler(source: ReceiverSource<FastifyContext>): FastifyHandler {
   const receiver = receiverFrom<FastifyContext>(source)
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const context = new FastifyContext(request, reply)
@@ -96,7 +102,7 @@ export function createFastifyHandler(source: ReceiverSource<FastifyContext>): ((
       .headers({ ...response.headers, ...closeIfUnread(request.raw) })
       .send(response.body)
   }
-  return Object.assign(handler, { receiver })
+  return attachOn<FastifyHandler>(handler, receiver)
 }
 
 /**

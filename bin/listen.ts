@@ -10,6 +10,9 @@ import { type Emulator, startEmulator } from '../emulator/index.js'
 import { formatEvent } from '../emulator/live-log.js'
 import { serverSentEvents } from './follow.js'
 
+/** The emulator's port when none is given; `trigger` without `--emulator` goes there. */
+const DEFAULT_PORT = 8025
+
 /** Where `listen` keeps each forwarded URL's key: `$SENDCLEAN_STATE_FILE`, or the user's config folder. */
 export function stateFile(env: Record<string, string | undefined>): string {
   if (env.SENDCLEAN_STATE_FILE) return env.SENDCLEAN_STATE_FILE
@@ -134,7 +137,7 @@ export async function listen(options: ListenOptions): Promise<number> {
       `listen: ${owned ? 'started an emulator' : 'joined the emulator'} at ${origin}; forwarding ${answer.webhook.event.split(',').join(', ')} to ${options.forwardTo} (webhook ${id})`,
     )
     out(
-      `listen: ready. Put SENDCLEAN_WEBHOOK_KEY=${key} in your app's environment (the same on every run for this URL) · console ${origin}/ · deliver with: npx sendclean-webhooks trigger click`,
+      `listen: ready. Put SENDCLEAN_WEBHOOK_KEY=${key} in your app's environment (the same on every run for this URL) · console ${origin}/ · deliver with: npx sendclean-webhooks trigger click${origin === `http://127.0.0.1:${DEFAULT_PORT}` ? '' : ` --emulator ${origin}`}`,
     )
     if (!answer.handshake?.ok) {
       out(

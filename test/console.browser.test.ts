@@ -103,12 +103,16 @@ describe.skipIf(!hasChromium)(TITLE, { timeout: 60_000 }, () => {
     expect(await panel.locator('pre[data-command]').textContent()).toBe(
       `npx sendclean-webhooks listen --forward-to http://localhost:3000/webhooks/sendclean --port ${new URL(emulator.url).port}`,
     )
+    expect(await panel.locator('code[data-trigger]').textContent()).toBe(
+      `npx sendclean-webhooks trigger click --emulator ${emulator.url}`,
+    )
     const icon = await page.evaluate(async () => {
       const href = document.querySelector('link[rel=icon]')?.getAttribute('href') ?? ''
       const res = await fetch(href)
       return { status: res.status, type: res.headers.get('content-type') }
     })
     expect(icon).toEqual({ status: 200, type: 'image/svg+xml' })
+    await screenshot('console-first-run')
   })
 
   it('registers the Express example: the handshake happens, the webhook and its key appear', async () => {

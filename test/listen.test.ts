@@ -88,6 +88,10 @@ describe('listen --forward-to, then trigger: the local loop', { timeout: 90_000 
       // The app is not running yet: listen says so instead of failing.
       await listening.waitFor(/did not answer the handshake yet/)
       expect(listening.output.stdout).toContain(`console http://127.0.0.1:${emulatorPort}/`)
+      // Not the default port: the trigger it suggests names this emulator.
+      expect(listening.output.stdout).toContain(
+        `deliver with: npx sendclean-webhooks trigger click --emulator http://127.0.0.1:${emulatorPort}`,
+      )
 
       app = await startExample('express', { SENDCLEAN_WEBHOOK_KEY: key as string }, appPort)
       const triggered = await cli(['trigger', 'click', 'hard_bounce'], env)

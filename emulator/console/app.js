@@ -296,7 +296,11 @@ function gettingStarted() {
       'p',
       {},
       'It prints a key that stays the same on every run: put it in your app as SENDCLEAN_WEBHOOK_KEY. Then ',
-      h('code', {}, 'npx sendclean-webhooks trigger click'),
+      h(
+        'code',
+        { 'data-trigger': '' },
+        `npx sendclean-webhooks trigger click${port ? ` --emulator ${location.origin}` : ''}`,
+      ),
       ' delivers a click, or send any event from this page. You can also add a webhook below.',
     ),
   )
