@@ -110,8 +110,9 @@ export function createFastifyHandler(source: ReceiverSource<FastifyContext>): Fa
  * methods). Inside its
  * own encapsulation context it replaces every content-type parser with one that leaves the body
  * unread, so the receiver reads the exact bytes within its own limits, whatever parsers (JSON,
- * `@fastify/formbody`) the rest of the app registers. Errors without an `onError` of yours go
- * to `request.log`. Handlers get `{ request, reply }`.
+ * `@fastify/formbody`) the rest of the app registers. Given options without an `onError`, errors
+ * go to `request.log` (a receiver you built keeps its own `onError`, or the default log).
+ * Handlers get `{ request, reply }`.
  *
  * @example
  * import Fastify from 'fastify'
