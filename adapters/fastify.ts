@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type {
-  InvalidEvent,
   On,
   Receiver,
   ReceiverHealth,
@@ -8,7 +7,7 @@ import type {
   ReceiverSource,
   WebhookError,
 } from '../src/index.js'
-import { attachOn, canonicalJson, receiverFrom, reportTo } from '../src/internal.js'
+import { attachOn, logByDefault, receiverFrom, reportTo } from '../src/internal.js'
 import {
   closeIfUnread,
   nodeBody,
@@ -51,19 +50,14 @@ const HINT =
   'register the sendcleanWebhooks plugin instead of your own route, or keep the raw body (request.rawBody)'
 
 /**
- * Without an `onError` of yours, errors go to Fastify's logger (`request.log`), with the same
- * policy as the default log: invalid events (with their raw content), 5xx errors (with their
- * cause) and URL mismatches; never a key.
+ * Without an `onError` of yours, errors go to Fastify's logger (`request.log`), as the default
+ * log writes them (`logByDefault`): invalid events with their raw content, 5xx errors with their
+ * cause, URL mismatches; never a key.
  */
 function logTo(error: WebhookError, { request }: FastifyContext): void {
-  if (error.code === 'INVALID_EVENT') {
-    request.log.error(
-      { code: error.code, event: canonicalJson((error.event as InvalidEvent).raw) },
-      error.message,
-    )
-  } else if (error.status >= 500 || error.code === 'URL_MISMATCH') {
-    request.log.error({ code: error.code, err: error.cause }, error.message)
-  }
+  logByDefault(error, (message, detail) =>
+    request.log.error({ code: error.code, event: detail?.event, err: detail?.cause }, message),
+  )
 }
 
 function receiverOf(options: FastifyPluginOptions): Receiver<FastifyContext> {

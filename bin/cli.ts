@@ -97,15 +97,22 @@ function port(value: string | undefined): number {
   return n
 }
 
+/** Event type names as given; an unknown one is a usage error. */
+function eventTypes(types: string[]): string[] {
+  const bad = types.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
+  if (bad) throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
+  return types
+}
+
+/** `--events a,b`, checked. */
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-  const bad = items.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
-  if (bad) throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
-  return items
+  return eventTypes(
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -233,10 +240,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'trigger': {
-      const types = positionals.length ? positionals : [...SAMPLE_TYPES]
-      const bad = types.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
-      if (bad)
-        throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
+      const types = positionals.length ? eventTypes(positionals) : [...SAMPLE_TYPES]
       const n = count(values.count, 'count', 1)
       const size = count(values.batch, 'batch', 100)
       if (values.url === undefined) {

@@ -1,7 +1,6 @@
 // `listen --forward-to <url>`: join the local emulator (or start one), register `url` with a key
 // that stays the same across runs, print the key and the console's address, then print every
 // handshake and delivery attempt to that webhook until interrupted.
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -23,25 +22,24 @@ export function stateFile(env: Record<string, string | undefined>): string {
 }
 
 /**
- * The key for `url`: `given` (then remembered), else the one remembered for it, else a new one
- * (remembered). The file holds local emulator keys only, never a SendClean key.
+ * The keys `listen` remembered, by forwarded URL. The file holds local emulator keys only, never
+ * a SendClean key.
  */
-export function stableKey(file: string, url: string, given?: string): string {
-  let saved: { keys?: Record<string, string> } = {}
+function savedKeys(file: string): Record<string, string> {
   try {
-    saved = JSON.parse(readFileSync(file, 'utf8'))
+    return (JSON.parse(readFileSync(file, 'utf8')) as { keys?: Record<string, string> }).keys ?? {}
   } catch {
-    // No file yet, or not ours to read: start afresh.
+    return {} // no file yet, or not ours to read: start afresh
   }
-  const keys = saved.keys ?? {}
-  const key = given ?? keys[url] ?? randomBytes(16).toString('base64url').slice(0, 22)
-  if (keys[url] !== key) {
-    keys[url] = key
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(`${file}.tmp`, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600 })
-    renameSync(`${file}.tmp`, file)
-  }
-  return key
+}
+
+function saveKey(file: string, url: string, key: string): void {
+  const keys = savedKeys(file)
+  if (keys[url] === key) return
+  keys[url] = key
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600 })
+  renameSync(`${file}.tmp`, file)
 }
 
 /** Whether a sendclean-webhooks emulator answers at `origin`. */
@@ -103,7 +101,9 @@ export async function listen(options: ListenOptions): Promise<number> {
       origin = owned.url
     }
   }
-  const key = stableKey(stateFile(options.env), options.forwardTo, options.key)
+  const file = stateFile(options.env)
+  // `--key`, else the one remembered for this URL, else the emulator makes one (remembered below).
+  const key = options.key ?? savedKeys(file)[options.forwardTo]
   const abort = new AbortController()
   try {
     // Subscribed before registering, so the handshake's line is not missed.
@@ -125,7 +125,7 @@ export async function listen(options: ListenOptions): Promise<number> {
     })
     const answer = (await res.json()) as {
       error?: string
-      webhook?: { webhook_id: string; event: string }
+      webhook?: { webhook_id: string; event: string; key: string }
       handshake?: { ok: boolean; detail: string }
     }
     if (!res.ok || !answer.webhook) {
@@ -133,11 +133,12 @@ export async function listen(options: ListenOptions): Promise<number> {
       return 1
     }
     const id = answer.webhook.webhook_id
+    saveKey(file, options.forwardTo, answer.webhook.key)
     out(
       `listen: ${owned ? 'started an emulator' : 'joined the emulator'} at ${origin}; forwarding ${answer.webhook.event.split(',').join(', ')} to ${options.forwardTo} (webhook ${id})`,
     )
     out(
-      `listen: ready. Put SENDCLEAN_WEBHOOK_KEY=${key} in your app's environment (the same on every run for this URL) · console ${origin}/ · deliver with: npx sendclean-webhooks trigger click${origin === `http://127.0.0.1:${DEFAULT_PORT}` ? '' : ` --emulator ${origin}`}`,
+      `listen: ready. Put SENDCLEAN_WEBHOOK_KEY=${answer.webhook.key} in your app's environment (the same on every run for this URL) · console ${origin}/ · deliver with: npx sendclean-webhooks trigger click${origin === `http://127.0.0.1:${DEFAULT_PORT}` ? '' : ` --emulator ${origin}`}`,
     )
     if (!answer.handshake?.ok) {
       out(

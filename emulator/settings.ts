@@ -154,8 +154,9 @@ export function createSettingsApi(store: Store, request: Requester, bus: Bus): S
 
 /**
  * What `sendclean-webhooks listen --forward-to` asks for (the emulator's own call, not one of
- * SendClean's): the webhook for `url`, created, or updated when one exists, with `key` (stable
- * across runs, chosen by the CLI) and `event`. The handshake is tried but not required: the app
+ * SendClean's): the webhook for `url`, created, or updated when one exists, with `key` (the one
+ * the CLI remembered for `url`; without it the webhook keeps its key, or gets a new one) and
+ * `event`. The handshake is tried but not required: the app
  * is usually started after `listen`, with the key it prints, and deliveries retry until it
  * answers.
  */
@@ -171,10 +172,11 @@ export async function listenWebhook(
     throw new ApiError('ValidationError', 'url must be an absolute http(s) URL')
   }
   const event = params.event === undefined ? EVENT_NAMES.join(',') : events(params)
-  const key = params.key === undefined ? newKey() : required(params, 'key')
+  let webhook = [...store.webhooks.values()].find((w) => w.url === url)
+  // The key asked for, else the webhook's own, else a new one.
+  const key = params.key === undefined ? (webhook?.key ?? newKey()) : required(params, 'key')
   if (!/^[\x21-\x7e]{1,200}$/.test(key))
     throw new ApiError('ValidationError', 'key must be 1 to 200 printable ASCII characters')
-  let webhook = [...store.webhooks.values()].find((w) => w.url === url)
   if (webhook) Object.assign(webhook, { event, key })
   else {
     const id = newId()

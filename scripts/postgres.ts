@@ -1,6 +1,6 @@
 // A throwaway PostgreSQL cluster for the tests and benchmarks (Debian's postgresql package).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './run-example.js'
@@ -17,23 +17,24 @@ export function postgresBin(): string | undefined {
   return undefined
 }
 
+/** Run a server binary as the cluster's owner: the server refuses to run as root. */
+function asOwner(command: string, args: string[]): void {
+  const [file, argv] =
+    process.getuid?.() === 0
+      ? ['runuser', ['-u', 'postgres', '--', command, ...args]]
+      : [command, args]
+  const result = spawnSync(file, argv, { encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}${result.stdout}`)
+}
+
 /**
- * A throwaway PostgreSQL cluster on a free port (no fsync, trust auth on 127.0.0.1). The server
- * refuses to run as root, so under root it runs as the `postgres` user.
+ * A throwaway PostgreSQL cluster in a new folder, on a free port (no fsync, trust auth on
+ * 127.0.0.1); under root it runs as the `postgres` user.
  */
 export async function startPostgres(bin: string) {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'sendclean-pg-'))
-  const root = process.getuid?.() === 0
-  const asOwner = (command: string, args: string[]) => {
-    const [file, argv] = root
-      ? ['runuser', ['-u', 'postgres', '--', command, ...args]]
-      : [command, args]
-    const result = spawnSync(file, argv, { encoding: 'utf8' })
-    if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}${result.stdout}`)
-  }
-  if (root) execFileSync('chown', ['-R', 'postgres:postgres', dir])
-  else chownSync(dir, process.getuid?.() ?? 0, process.getgid?.() ?? 0)
+  if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir])
   const data = join(dir, 'data')
   asOwner(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync'])
   asOwner(join(bin, 'pg_ctl'), [
@@ -48,12 +49,28 @@ export async function startPostgres(bin: string) {
   ])
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop() {
-      try {
-        asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'])
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
-      }
-    },
+    dir,
+    stop: () => stopPostgres(bin, dir),
   }
+}
+
+/** Stop the cluster `startPostgres` made in `dir`, and remove it. */
+export function stopPostgres(bin: string, dir: string): void {
+  try {
+    asOwner(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop'])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// .ci/run: `node --import tsx scripts/postgres.ts start` prints "<url> <dir>"; `stop <dir>`.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const bin = postgresBin()
+  if (!bin) throw new Error('no PostgreSQL server binaries in /usr/lib/postgresql')
+  const [command, dir] = process.argv.slice(2)
+  if (command === 'start') {
+    const server = await startPostgres(bin)
+    process.stdout.write(`${server.url} ${server.dir}\n`)
+  } else if (command === 'stop' && dir) stopPostgres(bin, dir)
+  else throw new Error('usage: scripts/postgres.ts start | stop <dir>')
 }

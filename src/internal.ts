@@ -3,8 +3,7 @@
 
 export { attachOn, HandlerRegistry } from './delivery/handlers.js'
 export { WebhookError } from './errors.js'
-export { canonicalJson } from './events/identity.js'
-export { receiverFrom, receiverWithPath, reportTo } from './receiver.js'
+export { logByDefault, receiverFrom, receiverWithPath, reportTo } from './receiver.js'
 export { ParsedBody } from './request/request.js'
 export { eventTypeName, settledOutcome, telemetryFor } from './telemetry/telemetry.js'
 export { backoffMs, sleep, within } from './time.js'

@@ -301,18 +301,29 @@ export class Receiver<C = unknown> {
         return undefined
       }
     }
-    if (error.code === 'INVALID_EVENT') {
-      // Acknowledged but not handled by its type's handlers: the raw event goes to the log, so
-      // nothing is lost silently.
-      console.error(error.message, canonicalJson((error.event as InvalidEvent).raw))
-      return undefined
-    }
-    if (error.status >= 500 || error.code === 'URL_MISMATCH') {
-      // The cause (your handler's error, a resolver's) stays in your logs; SendClean never sees it.
-      if (error.cause === undefined) console.error(error.message)
-      else console.error(error.message, error.cause)
-    }
+    logByDefault(error, (message, detail) => {
+      if (detail === undefined) console.error(message)
+      else console.error(message, detail.event ?? detail.cause)
+    })
     return undefined
+  }
+}
+
+/**
+ * What the default log writes, to `write`: an invalid event with its raw content (acknowledged
+ * but not handled by its type's handlers, so nothing is lost silently), 5xx errors with their
+ * cause (your handler's error, a resolver's: it stays in your logs, SendClean never sees it),
+ * and URL mismatches. Nothing else, and never a key. Adapters with a logger of their own (Fastify's
+ * `request.log`) write the same through it.
+ */
+export function logByDefault(
+  error: WebhookError,
+  write: (message: string, detail?: { cause?: unknown; event?: string }) => void,
+): void {
+  if (error.code === 'INVALID_EVENT') {
+    write(error.message, { event: canonicalJson((error.event as InvalidEvent).raw) })
+  } else if (error.status >= 500 || error.code === 'URL_MISMATCH') {
+    write(error.message, error.cause === undefined ? undefined : { cause: error.cause })
   }
 }
 

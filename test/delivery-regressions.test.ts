@@ -60,26 +60,35 @@ const one = JSON.stringify([SEED_EVENTS[2]])
 
 type StoreMaker = (name: string) => IdempotencyStore
 
+/** A handler that takes `ms`, counting its runs, completions and the most at once. */
+function slowHandler(ms: number) {
+  let running = 0
+  const stats = {
+    runs: 0,
+    completed: 0,
+    most: 0,
+    run: async () => {
+      stats.runs++
+      running++
+      stats.most = Math.max(stats.most, running)
+      await sleep(ms)
+      running--
+      stats.completed++
+    },
+  }
+  return stats
+}
+
 function contract(makeStore: StoreMaker) {
   it('1. a live handler that outlives leaseMs keeps its claim: its retry never runs it again, nor at the same time', async () => {
     const store = makeStore('outlive')
-    let running = 0
-    let most = 0
-    let completed = 0
+    const send = slowHandler(1500)
     const { post } = await serve({
       keys: KEY,
       url: URL_A,
       handlerTimeoutMs: 300,
       idempotency: { store, leaseMs: 400 },
-      on: {
-        send: async () => {
-          running++
-          most = Math.max(most, running)
-          await sleep(1500)
-          running--
-          completed++
-        },
-      },
+      on: { send: send.run },
     })
     const first = post(one)
     await sleep(700)
@@ -88,32 +97,22 @@ function contract(makeStore: StoreMaker) {
     expect(await first).toBe(503)
     await sleep(1000)
     expect(await post(one)).toBe(200)
-    expect({ completed, most }).toEqual({ completed: 1, most: 1 })
+    expect({ completed: send.completed, most: send.most }).toEqual({ completed: 1, most: 1 })
   }, 10_000)
 
   it('1. ten concurrent duplicates with a lease shorter than the handler: one run, all 200', async () => {
     const store = makeStore('short-lease')
-    let running = 0
-    let runs = 0
-    let most = 0
+    const send = slowHandler(1000)
     const { post } = await serve({
       keys: KEY,
       url: URL_A,
       handlerTimeoutMs: 10_000,
       idempotency: { store, leaseMs: 200 },
-      on: {
-        send: async () => {
-          runs++
-          running++
-          most = Math.max(most, running)
-          await sleep(1000)
-          running--
-        },
-      },
+      on: { send: send.run },
     })
     const statuses = await Promise.all(Array.from({ length: 10 }, () => post(one)))
     expect(statuses).toEqual(new Array(10).fill(200))
-    expect({ runs, most }).toEqual({ runs: 1, most: 1 })
+    expect({ runs: send.runs, most: send.most }).toEqual({ runs: 1, most: 1 })
   }, 10_000)
 
   it('2. events that differ only in date, meta.feedback, msg.feedback, an own __proto__ or an integer above 2^53 are all handled, and the sender’s date is kept', async () => {

@@ -18,6 +18,7 @@ import {
   FORM,
   formDelivery,
   KEY,
+  postSeedBatch,
   SEED_EVENTS_TEXT,
   SIGNATURE_HEADER,
   URL_REGISTERED,
@@ -103,16 +104,10 @@ describe('no adapter can crash the host', () => {
     try {
       const handler = createNodeHandler({
         keys: KEY,
-        url: URL_REGISTERED,
         onError: (e) => void codes.push(e.code),
       }).on('send', (_event, { res }) => onceWritten(res))
       const base = await listen(handler)
-      const { body, signature } = formDelivery()
-      const res = await fetch(`${base}/`, {
-        method: 'POST',
-        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
-        body,
-      })
+      const res = await postSeedBatch(`${base}/`, KEY)
       expect(res.status).toBe(202)
       await res.text()
       await new Promise((r) => setTimeout(r, 50))
@@ -142,12 +137,7 @@ describe('no adapter can crash the host', () => {
       }).on('send', (_event, ctx) => onceWritten(ctx.res)),
     )
     for (const base of [await listen(app), await listen(koa.callback())]) {
-      const { body, signature } = formDelivery(SEED_EVENTS_TEXT, { url: `${base}/hook` })
-      const res = await fetch(`${base}/hook`, {
-        method: 'POST',
-        headers: { 'content-type': FORM, [SIGNATURE_HEADER]: signature },
-        body,
-      })
+      const res = await postSeedBatch(`${base}/hook`, KEY)
       expect(res.status).toBe(202)
       await res.text()
     }
