@@ -477,12 +477,13 @@ describe('receive(): handlers without HTTP', () => {
 
   it('gives typed events (date added, numeric strings made numbers) and keeps its input as it was', async () => {
     const dates: number[] = []
-    const input = [{ ...HARD_BOUNCE, ts: String(HARD_BOUNCE.ts) }]
+    // One event with a numeric string, one exactly as SendClean sends it: neither is changed.
+    const input = [{ ...HARD_BOUNCE, ts: String(HARD_BOUNCE.ts) }, { ...HARD_BOUNCE }]
     const copy = structuredClone(input)
     await createReceiver({ keys: [] })
       .on('hard_bounce', (event) => void dates.push(event.date.getTime()))
       .receive(input)
-    expect(dates).toEqual([HARD_BOUNCE.ts])
+    expect(dates).toEqual([HARD_BOUNCE.ts, HARD_BOUNCE.ts])
     expect(input).toEqual(copy)
   })
 
