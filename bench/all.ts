@@ -7,8 +7,28 @@ import { resetResults } from './results-file.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tsx = ['--import', 'tsx']
+/** The last build with the mechanisms issue 32's speed rules removed (allocator hint, buffer pool, generated validation, JSON in pieces). */
+const BEFORE_RULES = '21a0335'
 const suites: Array<{ name: string; command: string; args: string[] }> = [
   { name: 'core, HTTP and memory', command: process.execPath, args: [...tsx, 'bench/run.ts'] },
+  // Against 21a0335, the build before issue 32's speed rules: the core and the HTTP adapters of
+  // both in one run; then the host's memory with each (revisions.ts builds 21a0335 there).
+  {
+    name: 'before and after issue 32',
+    command: process.execPath,
+    args: [...tsx, 'bench/revisions.ts', BEFORE_RULES, '--write'],
+  },
+  {
+    name: 'host memory',
+    command: process.execPath,
+    args: [
+      ...tsx,
+      'bench/host-memory.ts',
+      '--base',
+      `/tmp/sendclean-webhooks-${BEFORE_RULES}/dist`,
+      '--write',
+    ],
+  },
   { name: 'soak', command: process.execPath, args: [...tsx, 'bench/soak.ts'] },
   {
     name: 'idempotency',

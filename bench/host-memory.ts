@@ -4,8 +4,10 @@
 // 2,000 requests of 100 events first (and with the build in <dist> too, when given). It prints
 // the resident memory each keeps after the burst; the target is that the package's host keeps
 // no more than 1.1× what the bare host keeps (a library must not tune its host's allocator).
+// `--write` puts the table in bench/RESULTS.md (`npm run bench` does, with 21a0335 as the base).
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { writeSection } from './results-file.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const smoke = process.argv.includes('--smoke')
@@ -53,6 +55,19 @@ const lines = [
   }),
 ]
 process.stdout.write(`${lines.join('\n')}\n`)
+if (process.argv.includes('--write')) {
+  const base = baseAt > 0 ? ` --base ${process.argv[baseAt + 1]}` : ''
+  writeSection(
+    'host-memory',
+    [
+      `## Host memory (\`npm run bench:host-memory --${base} --write\`)`,
+      '',
+      `${new Date().toISOString().slice(0, 10)}, Node ${process.version}. A host application (bench/host-memory-child.ts, run with tsx, whose loader is part of the bare host's figure) allocates and frees 300 buffers of 0.2–3.5 MiB (written, dropped, collected), alone, and after the package has served ${requests} requests of 100 events in it; its resident memory after the burst. Target: the package's host keeps at most 1.1× what the bare host keeps.`,
+      '',
+      ...lines,
+    ].join('\n'),
+  )
+}
 const ours = median(results.get(hosts[1]?.[0] as string) ?? [])
 if (!smoke && ours > bare * 1.1) {
   process.stderr.write(

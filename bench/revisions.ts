@@ -1,13 +1,14 @@
 // Two revisions of the package in one run: `npm run bench:revisions -- <base-rev>` builds the base
 // revision in a git worktree, then measures the core (in process, interleaved A/B blocks) and the
-// HTTP adapters (autocannon, alternating base/head rounds) of both, and prints the ratios (it
-// writes nothing to bench/RESULTS.md: quote them in the commit or a decision record). For
-// refactors that must not cost speed.
+// HTTP adapters (autocannon, alternating base/head rounds) of both, and prints the ratios; with
+// `--write` it also puts them in bench/RESULTS.md (`npm run bench` does, against 21a0335, the
+// build before issue 32's speed rules). For refactors that must not cost speed.
 import { execFileSync } from 'node:child_process'
 import { existsSync, symlinkSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { once } from './http.js'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
+import { writeSection } from './results-file.js'
 
 type Core = typeof import('sendclean-webhooks')
 
@@ -64,7 +65,7 @@ for (const n of sizes) {
       const start = performance.now()
       for (let i = 0; i < perBlock; i++) await receiver.handle(request())
       const us = ((performance.now() - start) * 1000) / perBlock
-      if (block >= 10) samples.set(label, [...(samples.get(label) ?? []), us]) // after warm-up
+      if (block >= (smoke ? 1 : 10)) samples.set(label, [...(samples.get(label) ?? []), us]) // after warm-up
     }
   }
   for (const [label, us] of samples) medianUs.set(`${label} N=${n}`, median(us))
@@ -99,6 +100,12 @@ const lines = [
   '',
   `base ${baseSha}, head ${headSha}${dirty ? ' (with uncommitted changes)' : ''}, Node ${process.version}. ` +
     'A ratio below 1 means head is faster (core) or, for req/s, above 1 means head is faster.',
+  ...(baseSha.startsWith('21a0335')
+    ? [
+        '',
+        '21a0335 is the last build with the mechanisms issue 32 removed (the glibc trim hint, the process-wide buffer pool, validation generated from zod internals, JSON parsed in pieces, value-or-promise plumbing). What each was worth alone, measured the same way, and the verdict it got under the 15 % rule (the WebAssembly decoder kept, the others removed) are in docs/decisions/0002 to 0006.',
+      ]
+    : []),
   '',
   '| core, µs per batch (median) | base | head | head ÷ base |',
   '|---|---:|---:|---:|',
@@ -128,3 +135,4 @@ const lines = [
 ]
 const markdown = lines.join('\n')
 process.stdout.write(`${markdown}\n`)
+if (process.argv.includes('--write')) writeSection('revisions', markdown)

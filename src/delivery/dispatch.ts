@@ -183,11 +183,6 @@ export interface IncomingBatch {
   texts?: () => readonly string[] | undefined
   /** The URL the request was signed for (the default namespace). */
   url?: string
-  /**
-   * The receiver parsed the events from the request, so nothing else holds them: an event as
-   * sent becomes the known event in place instead of a copy (not for `receive()`'s events).
-   */
-  own?: boolean
 }
 
 /** What a batch's run is waiting for: told in the 503 when `handlerTimeoutMs` runs out. */
@@ -572,11 +567,9 @@ export function deliverer<C>(
       const { events: raw } = batch
       // Only identities read the events' texts: dropping them lets the events text go.
       batch.texts = undefined
-      const events = step(observation, 'sendclean.validate', () =>
-        parseBatch(raw, config.strict, batch.own),
-      )
-      // Where validation copied an event, emptying the parsed array means a batch in hand does
-      // not hold two copies of it while its handlers run.
+      const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
+      // Validation copied every event: emptying the parsed array means a batch in hand does
+      // not hold two copies of each while its handlers run.
       raw.length = 0
       return runBatch(events, undefined, context, observation)
     }
@@ -600,9 +593,7 @@ async function validatedWithKeys(
   // Identity comes from each event as it arrived, before validation adds anything.
   const texts = textsOf(batch)
   batch.texts = undefined
-  const events = step(observation, 'sendclean.validate', () =>
-    parseBatch(raw, config.strict, batch.own),
-  )
+  const events = step(observation, 'sendclean.validate', () => parseBatch(raw, config.strict))
   raw.length = 0
   return { events, keys: await storeKeys(config, events, texts, batch.url) }
 }

@@ -25,58 +25,57 @@ const timestamp = z.union([wholeMs, numericString.pipe(wholeMs)], {
   error: `${WHOLE_MS} (a number or a numeric string)`,
 })
 
-type ObjectOf = typeof z.looseObject | typeof z.object
-
-/**
- * The seven event schemas, built from one definition with the given object and number schemas:
- * loose objects and numbers-or-numeric-strings for {@link eventSchemas}; plain objects and plain
- * numbers for the check below.
- */
-function schemasOf<O extends ObjectOf, N extends z.ZodType<number>, T extends z.ZodType<number>>(
-  object: O,
-  number: N,
-  time: T,
-) {
-  const base = { _id: z.string(), smtp_name: z.string(), x_unique_id: z.string(), ts: time }
-  const bounceMsg = object({
-    bounceDesc: z.string(),
-    bounceCodeTrad: number,
-    // RFC 3463 enhanced code ("5.2.2"): kept as given, it is not a number.
-    bounceCodeEnh: z.string(),
-  })
-  const click = object({
-    clickTs: number,
-    clickUrl: z.string(),
-    clickIp: z.string(),
-    clickUa: z.string(),
-  })
-  const open = object({ openTs: number, openIp: z.string(), openUa: z.string() })
-  const emptyMsg = object({})
-  return {
-    send: object({ ...base, event: z.literal('send'), msg: emptyMsg }),
-    delivered: object({ ...base, event: z.literal('delivered'), msg: emptyMsg }),
-    hard_bounce: object({ ...base, event: z.literal('hard_bounce'), msg: bounceMsg }),
-    soft_bounce: object({ ...base, event: z.literal('soft_bounce'), msg: bounceMsg }),
-    click: object({ ...base, event: z.literal('click'), msg: object({ clicks: z.array(click) }) }),
-    open: object({ ...base, event: z.literal('open'), msg: object({ opens: z.array(open) }) }),
-    spam: object({
-      ...base,
-      event: z.literal('spam'),
-      msg: object({ feedbackReport: z.string() }),
-    }),
-  } as const
+const base = {
+  _id: z.string(),
+  smtp_name: z.string(),
+  x_unique_id: z.string(),
+  ts: timestamp,
 }
 
-/** The zod schema of each known event type, keyed by its `event` value. */
-export const eventSchemas = schemasOf(z.looseObject, numeric, timestamp)
+const bounceMsg = z.looseObject({
+  bounceDesc: z.string(),
+  bounceCodeTrad: numeric,
+  // RFC 3463 enhanced code ("5.2.2"): kept as given, it is not a number.
+  bounceCodeEnh: z.string(),
+})
 
-/**
- * The same schemas with numbers as numbers only, as SendClean sends them. An event that passes
- * one of these passes {@link eventSchemas} unchanged (it has nothing to convert, and a loose
- * object keeps what a plain one ignores), so a parsed event that passes is kept as it is instead
- * of copied. Anything else (a numeric string, an invalid event) takes {@link eventSchemas}.
- */
-const asSent = schemasOf(z.object, z.number(), wholeMs)
+const click = z.looseObject({
+  clickTs: numeric,
+  clickUrl: z.string(),
+  clickIp: z.string(),
+  clickUa: z.string(),
+})
+
+const open = z.looseObject({
+  openTs: numeric,
+  openIp: z.string(),
+  openUa: z.string(),
+})
+
+const emptyMsg = z.looseObject({})
+
+/** The zod schema of each known event type, keyed by its `event` value. */
+export const eventSchemas = {
+  send: z.looseObject({ ...base, event: z.literal('send'), msg: emptyMsg }),
+  delivered: z.looseObject({ ...base, event: z.literal('delivered'), msg: emptyMsg }),
+  hard_bounce: z.looseObject({ ...base, event: z.literal('hard_bounce'), msg: bounceMsg }),
+  soft_bounce: z.looseObject({ ...base, event: z.literal('soft_bounce'), msg: bounceMsg }),
+  click: z.looseObject({
+    ...base,
+    event: z.literal('click'),
+    msg: z.looseObject({ clicks: z.array(click) }),
+  }),
+  open: z.looseObject({
+    ...base,
+    event: z.literal('open'),
+    msg: z.looseObject({ opens: z.array(open) }),
+  }),
+  spam: z.looseObject({
+    ...base,
+    event: z.literal('spam'),
+    msg: z.looseObject({ feedbackReport: z.string() }),
+  }),
+} as const
 
 /** The event types SendClean documents. */
 export type EventName = keyof typeof eventSchemas
@@ -233,11 +232,6 @@ function invalid(raw: unknown, type: string | undefined, issues: EventIssue[]): 
  * if (event.event === 'hard_bounce') console.log(event.msg.bounceDesc)
  */
 export function parseEvent(raw: unknown): WebhookEvent {
-  return validate(raw, false)
-}
-
-/** {@link parseEvent}; with `keep`, an event that passes its as-sent schema is kept, not copied. */
-function validate(raw: unknown, keep: boolean): WebhookEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return invalid(raw, undefined, [{ path: [], message: 'expected an object' }])
   }
@@ -248,23 +242,17 @@ function validate(raw: unknown, keep: boolean): WebhookEvent {
   if (!Object.hasOwn(eventSchemas, type)) {
     return { event: 'unknown', type, raw: raw as Record<string, unknown> }
   }
-  let event: KnownEvent
-  if (keep && asSent[type as EventName].safeParse(raw).success) {
-    event = raw as KnownEvent
-  } else {
-    const result = eventSchemas[type as EventName].safeParse(raw)
-    if (!result.success) {
-      const issues = result.error.issues.map((issue) => ({
-        path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
-        message: issue.message,
-      }))
-      return invalid(raw, type, issues)
-    }
-    // zod's output is a copy: the event as sent (`raw`) is left as it was.
-    event = result.data as unknown as KnownEvent
+  const result = eventSchemas[type as EventName].safeParse(raw)
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
+      message: issue.message,
+    }))
+    return invalid(raw, type, issues)
   }
-  // What the receiver derives never replaces a field the sender sent (read `ts` then; see
-  // eventDate()).
+  // zod's output is a copy: the event as sent (`raw`) is left as it was. What the receiver
+  // derives never replaces a field the sender sent (read `ts` then; see eventDate()).
+  const event = result.data as unknown as KnownEvent
   if (!Object.hasOwn(event, 'date')) event.date = new Date(event.ts)
   if (event.event === 'spam' && !Object.hasOwn(event.msg, 'feedback')) defineFeedback(event.msg)
   return event
@@ -272,15 +260,12 @@ function validate(raw: unknown, keep: boolean): WebhookEvent {
 
 /**
  * Every event of a verified batch, validated; in strict mode, an invalid event anywhere refuses
- * the batch (400) before anything runs. With `keep` (events the receiver parsed itself, that
- * nothing else holds), an event as SendClean sends it becomes the known event in place, gaining
- * `date` (and a spam event's `msg.feedback`) instead of being copied; otherwise, and for an
- * event with numeric strings, the known event is zod's copy and `raw` is left as it was.
+ * the batch (400) before anything runs.
  */
-export function parseBatch(raw: readonly unknown[], strict: boolean, keep = false): WebhookEvent[] {
+export function parseBatch(raw: readonly unknown[], strict: boolean): WebhookEvent[] {
   const events: WebhookEvent[] = new Array(raw.length)
   for (let i = 0; i < raw.length; i++) {
-    const event = validate(raw[i], keep)
+    const event = parseEvent(raw[i])
     if (strict && event.event === 'invalid') throw malformed(describeInvalid(event, i))
     events[i] = event
   }
@@ -321,7 +306,7 @@ const FEEDBACK: PropertyDescriptor = {
 }
 
 /**
- * The reports the getter parsed: told apart from a `msg.feedback` the sender sent. Marked when
+ * The reports the getter parsed, told apart from a `msg.feedback` the sender sent. Marked when
  * read (rare), not when defined: a batch's spam events cost one property each.
  */
 const derivedReports = new WeakSet<object>()

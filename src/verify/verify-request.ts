@@ -174,8 +174,6 @@ export interface VerifiedBatch {
   texts: () => readonly string[] | undefined
   /** The URL the signature matched: the webhook as registered with SendClean. */
   url: string
-  /** The events were parsed here, from the request: nothing else holds them. */
-  own: true
 }
 
 /**
@@ -229,7 +227,7 @@ export async function verifiedBatch<C>(
   if (!Array.isArray(events)) throw malformed('the events field is not a JSON array')
   if (events.length === 0) return undefined
   if (events.length > config.maxEvents) throw tooManyEvents(events.length, config.maxEvents)
-  return { events, texts, url, own: true }
+  return { events, texts, url }
 }
 
 /** A URL built from request headers, as a message may quote it: at most 256 characters. */

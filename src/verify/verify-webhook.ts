@@ -98,7 +98,7 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Webh
       : body,
     context: undefined,
   })
-  return batch ? parseBatch(batch.events, options.strict === true, batch.own) : []
+  return batch ? parseBatch(batch.events, options.strict === true) : []
 }
 
 /** What {@link verifySignature} checks: the body as received, its headers, the URL and keys. */
