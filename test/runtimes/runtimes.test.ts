@@ -39,6 +39,8 @@ interface Runtime {
   webConditions?: string[]
   /** Bad-input cases that do not hold here for reasons outside the package (README, "Runtimes"). */
   knownFailures?: Record<string, string>
+  /** Bad-input rows where the runtime's own HTTP server may reset the connection first. */
+  resetAllowed?: Record<string, string>
 }
 
 const RUNTIMES: Runtime[] = [
@@ -84,6 +86,10 @@ const RUNTIMES: Runtime[] = [
     knownFailures: {
       'a body refused before it was read still gets its 413, under load, by clients that write before they read':
         "workerd's own HTTP server resets a connection whose request body the worker answered unread, even when the worker drains it under ctx.waitUntil; on Cloudflare the edge, not workerd, holds the client's connection",
+    },
+    resetAllowed: {
+      'an oversized chunked body, 16 KiB every 5 ms, to a client that reads while it writes: 413':
+        'the same reset, for a client still sending: on a busy machine it can arrive before the client reads the 413',
     },
   },
 ]
@@ -236,7 +242,11 @@ for (const runtime of RUNTIMES) {
     for (const adapter of runtime.adapters) {
       describe(adapter, () => {
         specMatrix(remoteMount(bridge, host('node'), adapter))
-        badInputMatrix(remoteMount(bridge, host('node'), adapter), runtime.knownFailures)
+        badInputMatrix(
+          remoteMount(bridge, host('node'), adapter),
+          runtime.knownFailures,
+          runtime.resetAllowed,
+        )
       })
     }
     if (runtime.webConditions) {
