@@ -21,13 +21,11 @@ import {
   FORM,
   formDelivery,
   KEY,
-  referenceSignature,
   SEED_EVENTS,
-  SEED_EVENTS_TEXT,
   SIGNATURE_HEADER,
   URL_REGISTERED,
 } from './support/fixtures.js'
-import { PATH, specMatrix } from './support/spec-matrix.js'
+import { PATH, postSeedJson, specMatrix } from './support/spec-matrix.js'
 
 type Factory = (options: { serverFactory: unknown; logger?: unknown }) => FastifyInstance
 
@@ -94,12 +92,7 @@ describe('Fastify plugin, as a Fastify app uses it', () => {
     const res = await postForm(server)
     expect(res.status).toBe(200)
     expect(handled).toEqual(SEED_EVENTS.map((e) => (e as { event: string }).event))
-    const json = referenceSignature(KEY, URL_REGISTERED + SEED_EVENTS_TEXT, {})
-    const res2 = await request(server)
-      .post(PATH)
-      .set('content-type', 'application/json')
-      .set(SIGNATURE_HEADER, json)
-      .send(SEED_EVENTS_TEXT)
+    const res2 = await postSeedJson(request(server))
     expect(res2.status).toBe(200)
     // The app's own routes keep their parsers.
     expect((await request(server).post('/elsewhere').type(FORM).send('a=1')).body).toEqual({
@@ -194,12 +187,7 @@ describe('Fastify plugin, as a Fastify app uses it', () => {
     expect(res.status).toBe(200)
     expect(handled).toEqual(SEED_EVENTS.map((e) => `${(e as { event: string }).event} POST`))
     // A JSON body Fastify parsed without a raw copy is refused with what to change, not 200.
-    const json = referenceSignature(KEY, URL_REGISTERED + SEED_EVENTS_TEXT, {})
-    const refused = await request(server)
-      .post(PATH)
-      .set('content-type', 'application/json')
-      .set(SIGNATURE_HEADER, json)
-      .send(SEED_EVENTS_TEXT)
+    const refused = await postSeedJson(request(server))
     expect(refused.status).toBe(500)
     expect(refused.text).toContain('register the sendcleanWebhooks plugin')
   })

@@ -12,12 +12,11 @@ import {
   FORM,
   formDelivery,
   KEY,
-  referenceSignature,
   SEED_EVENTS_TEXT,
   SIGNATURE_HEADER,
   URL_REGISTERED,
 } from './support/fixtures.js'
-import { PATH, specMatrix } from './support/spec-matrix.js'
+import { PATH, postSeedJson, specMatrix } from './support/spec-matrix.js'
 
 const mount = (options: ReceiverOptions<Context>, before: Koa.Middleware[] = []) => {
   const app = new Koa()
@@ -51,12 +50,7 @@ describe('Koa adapter', () => {
       .set(SIGNATURE_HEADER, form.signature)
       .send(form.body)
     expect(res1.status).toBe(200)
-    const json = referenceSignature(KEY, URL_REGISTERED + SEED_EVENTS_TEXT, {})
-    const res2 = await request(server)
-      .post(PATH)
-      .set('content-type', 'application/json')
-      .set(SIGNATURE_HEADER, json)
-      .send(SEED_EVENTS_TEXT)
+    const res2 = await postSeedJson(request(server))
     expect(res2.status).toBe(200)
     expect(types).toHaveLength(14)
   })

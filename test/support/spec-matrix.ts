@@ -24,6 +24,15 @@ import {
 
 export const PATH = '/webhooks/sendclean'
 
+/** POST the seed events as a JSON body (this package's extension), signed for URL_REGISTERED. */
+export function postSeedJson(agent: ReturnType<typeof request>) {
+  return agent
+    .post(PATH)
+    .set('content-type', 'application/json')
+    .set(SIGNATURE_HEADER, referenceSignature(KEY, URL_REGISTERED + SEED_EVENTS_TEXT, {}))
+    .send(SEED_EVENTS_TEXT)
+}
+
 /**
  * A receiver served elsewhere (another runtime, test/runtimes/bridge.ts): requests go to
  * `base` + PATH once `ready` resolves.
@@ -162,12 +171,7 @@ export function specMatrix(mount: Mount) {
 
     it('a JSON body (extension) is verified over the raw text', async () => {
       const { agent, handled } = setup(mount)
-      const signature = referenceSignature(KEY, URL_REGISTERED + SEED_EVENTS_TEXT, {})
-      const res = await agent
-        .post(PATH)
-        .set('content-type', 'application/json')
-        .set(SIGNATURE_HEADER, signature)
-        .send(SEED_EVENTS_TEXT)
+      const res = await postSeedJson(agent)
       expect(res.status).toBe(200)
       expect(handled).toHaveLength(7)
     })
