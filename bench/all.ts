@@ -12,7 +12,7 @@ const BEFORE_RULES = '21a0335'
 const suites: Array<{ name: string; command: string; args: string[] }> = [
   { name: 'core, HTTP and memory', command: process.execPath, args: [...tsx, 'bench/run.ts'] },
   // Against 21a0335, the build before issue 32's speed rules: the core and the HTTP adapters of
-  // both in one run; then the host's memory with each (revisions.ts builds 21a0335 there).
+  // both in one run; then the host's memory with each.
   {
     name: 'before and after issue 32',
     command: process.execPath,
@@ -21,13 +21,13 @@ const suites: Array<{ name: string; command: string; args: string[] }> = [
   {
     name: 'host memory',
     command: process.execPath,
-    args: [
-      ...tsx,
-      'bench/host-memory.ts',
-      '--base',
-      `/tmp/sendclean-webhooks-${BEFORE_RULES}/dist`,
-      '--write',
-    ],
+    args: [...tsx, 'bench/host-memory.ts', '--base', BEFORE_RULES, '--write'],
+  },
+  // Each speed mechanism turned off alone, against the revision that has it.
+  {
+    name: 'mechanisms',
+    command: process.execPath,
+    args: [...tsx, 'bench/mechanisms.ts', '--write'],
   },
   { name: 'soak', command: process.execPath, args: [...tsx, 'bench/soak.ts'] },
   {

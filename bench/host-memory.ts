@@ -1,17 +1,17 @@
-// Does the package change its host's memory? `npm run bench:host-memory [-- --base <dist>]`
+// Does the package change its host's memory? `npm run bench:host-memory [-- --base <rev>]`
 // runs a host application (bench/host-memory-child.ts) that allocates and frees 300 buffers of
 // 0.2–3.5 MiB, in fresh processes: without the package, and with this build loaded and serving
-// 2,000 requests of 100 events first (and with the build in <dist> too, when given). It prints
+// 2,000 requests of 100 events first (and with a build of revision <rev> too, when given). It prints
 // the resident memory each keeps after the burst; the target is that the package's host keeps
 // no more than 1.1× what the bare host keeps (a library must not tune its host's allocator).
 // `--write` puts the table in bench/RESULTS.md (`npm run bench` does, with 21a0335 as the base).
 import { execFileSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { buildRevision, root } from './builds.js'
 import { writeSection } from './results-file.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const smoke = process.argv.includes('--smoke')
 const baseAt = process.argv.indexOf('--base')
+const baseRev = baseAt > 0 ? process.argv[baseAt + 1] : undefined
 const requests = smoke ? 200 : 2000
 const runs = smoke ? 1 : 5
 
@@ -32,11 +32,7 @@ const hosts: Array<[string, string]> = [
   ['bare host (no package)', ''],
   ['host serving requests with this build', `${root}dist`],
 ]
-if (baseAt > 0)
-  hosts.push([
-    `host serving requests with ${process.argv[baseAt + 1]}`,
-    process.argv[baseAt + 1] as string,
-  ])
+if (baseRev) hosts.push([`host serving requests with ${baseRev}`, buildRevision(baseRev)])
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
@@ -56,7 +52,7 @@ const lines = [
 ]
 process.stdout.write(`${lines.join('\n')}\n`)
 if (process.argv.includes('--write')) {
-  const base = baseAt > 0 ? ` --base ${process.argv[baseAt + 1]}` : ''
+  const base = baseRev ? ` --base ${baseRev}` : ''
   writeSection(
     'host-memory',
     [

@@ -1,16 +1,14 @@
 // A few servers of one framework and size, weighed against the last one by the CPU each spends
-// per request, over many sessions of fresh processes: for one ratio that `npm run bench` leaves
-// inside its spread. Each session starts the servers together and warms each for 2 s; then they
-// take turns of 1 s of load each (in a fresh random order), or with --together are loaded at
-// the same time, so that whatever else the machine runs falls on both alike. Prints each
-// session's per-turn ratios (last variant's CPU per request ÷ each other's: above 1, that one
-// is cheaper), then the median and quartiles over all turns and the median of the sessions'.
+// per request, over many sessions of fresh processes (compareCpu in bench/http.ts): for one
+// ratio that `npm run bench` leaves inside its spread. Prints each session's per-turn ratios
+// (last variant's CPU per request ÷ each other's: above 1, that one is cheaper), then the
+// median and quartiles over all turns and the median of the sessions'.
 //
 //   npm run bench:http-ab -- <framework> <N> [variant ...] [--sessions 12] [--turns 3] [--together]
 //
 // Variants as in bench/http-server.ts; `variant@<dist>` takes the package from another build.
 // Default: package handwritten. Writes nothing to bench/RESULTS.md.
-import { type Measure, shuffle, start } from './http.js'
+import { compareCpu } from './http.js'
 import { quantile } from './stats.js'
 
 const args = process.argv.slice(2)
@@ -35,50 +33,15 @@ const variants = rest.length > 1 ? rest : ['package', 'handwritten']
 const base = variants[variants.length - 1] as string
 const others = variants.slice(0, -1)
 
-const ratios = new Map(others.map((v) => [v, [] as number[]]))
-const sessionMedians = new Map(others.map((v) => [v, [] as number[]]))
-const cpu = new Map(variants.map((v) => [v, [] as number[]]))
-const faults = new Map(variants.map((v) => [v, [] as number[]]))
 console.log(
   `${framework} N=${n}: ${variants.join(', ')}; ${sessions} sessions × ${turns} turns, ${together ? 'loaded together' : 'in turns'}`,
 )
-for (let session = 1; session <= sessions; session++) {
-  const servers = await Promise.all(
-    variants.map(async (name) => {
-      const [variant, dist] = name.split('@') as [string, string | undefined]
-      return { name, server: await start(framework, variant, n, false, dist) }
-    }),
-  )
-  try {
-    for (const { server } of servers) await server.load(2)
-    const perTurn = new Map(others.map((v) => [v, [] as number[]]))
-    for (let turn = 0; turn < turns; turn++) {
-      const spent = new Map<string, number>()
-      const record = (name: string, measure: Measure) => {
-        spent.set(name, measure.cpuUs)
-        faults.get(name)?.push(measure.pageFaults / measure.requests)
-      }
-      if (together) {
-        const measures = await Promise.all(servers.map(({ server }) => server.load(1)))
-        for (const [i, { name }] of servers.entries()) record(name, measures[i] as Measure)
-      } else {
-        for (const { name, server } of shuffle(servers)) record(name, await server.load(1))
-      }
-      for (const [name, us] of spent) cpu.get(name)?.push(us)
-      for (const v of others) {
-        perTurn.get(v)?.push((spent.get(base) as number) / (spent.get(v) as number))
-      }
-    }
-    for (const v of others) {
-      const rs = perTurn.get(v) as number[]
-      ratios.get(v)?.push(...rs)
-      sessionMedians.get(v)?.push(quantile(rs, 0.5))
-      console.log(`  session ${session}: ${base} ÷ ${v}: ${rs.map((r) => r.toFixed(3)).join(' ')}`)
-    }
-  } finally {
-    for (const { server } of servers) server.stop()
-  }
-}
+const {
+  cpuUs: cpu,
+  pageFaults: faults,
+  ratios,
+  sessionMedians,
+} = await compareCpu(framework, n, variants, { sessions, turns, together }, console.log)
 for (const v of variants) {
   console.log(
     `${v}: median CPU per request ${quantile(cpu.get(v) as number[], 0.5).toFixed(1)} µs, minor page faults per request ${quantile(faults.get(v) as number[], 0.5).toFixed(1)}`,

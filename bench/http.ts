@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { distinctPayload, payload } from './payloads.js'
+import { quantile } from './stats.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -161,6 +162,82 @@ export function shuffle<T>(items: T[]): T[] {
     ;[out[i], out[j]] = [out[j] as T, out[i] as T]
   }
   return out
+}
+
+/** What {@link compareCpu} found for each variant against the last one. */
+export interface CpuComparison {
+  /** Each variant's CPU per request, µs, every turn. */
+  cpuUs: Map<string, number[]>
+  /** Each variant's minor page faults per request, every turn. */
+  pageFaults: Map<string, number[]>
+  /** Last variant's CPU per request ÷ each other's, per turn (above 1: that one is cheaper). */
+  ratios: Map<string, number[]>
+  /** The median of those ratios in each session. */
+  sessionMedians: Map<string, number[]>
+}
+
+/**
+ * Server CPU per request of a few variants of one framework and size, weighed against the last
+ * variant, over `sessions` sessions of fresh processes: each session starts the servers together
+ * and warms each for 2 s, then they take `turns` turns of 1 s of load each, in a fresh random
+ * order per turn (or, `together`, loaded at the same time), so that whatever else the machine
+ * runs falls on all alike. A variant is `<variant>` or `<variant>@<dist>` as in
+ * bench/http-server.ts. `log` gets one line per session.
+ */
+export async function compareCpu(
+  framework: string,
+  n: number,
+  variants: readonly string[],
+  { sessions, turns, together = false }: { sessions: number; turns: number; together?: boolean },
+  log: (line: string) => void = () => {},
+): Promise<CpuComparison> {
+  const base = variants[variants.length - 1] as string
+  const others = variants.slice(0, -1)
+  const series = (names: readonly string[]) => new Map(names.map((v) => [v, [] as number[]]))
+  const result: CpuComparison = {
+    cpuUs: series(variants),
+    pageFaults: series(variants),
+    ratios: series(others),
+    sessionMedians: series(others),
+  }
+  for (let session = 1; session <= sessions; session++) {
+    const servers = await Promise.all(
+      variants.map(async (name) => {
+        const [variant, dist] = name.split('@') as [string, string | undefined]
+        return { name, server: await start(framework, variant, n, false, dist) }
+      }),
+    )
+    try {
+      for (const { server } of servers) await server.load(2)
+      const perTurn = series(others)
+      for (let turn = 0; turn < turns; turn++) {
+        const spent = new Map<string, number>()
+        const record = (name: string, measure: Measure) => {
+          spent.set(name, measure.cpuUs)
+          result.cpuUs.get(name)?.push(measure.cpuUs)
+          result.pageFaults.get(name)?.push(measure.pageFaults / measure.requests)
+        }
+        if (together) {
+          const measures = await Promise.all(servers.map(({ server }) => server.load(1)))
+          for (const [i, { name }] of servers.entries()) record(name, measures[i] as Measure)
+        } else {
+          for (const { name, server } of shuffle(servers)) record(name, await server.load(1))
+        }
+        for (const v of others) {
+          perTurn.get(v)?.push((spent.get(base) as number) / (spent.get(v) as number))
+        }
+      }
+      for (const v of others) {
+        const rs = perTurn.get(v) as number[]
+        result.ratios.get(v)?.push(...rs)
+        result.sessionMedians.get(v)?.push(quantile(rs, 0.5))
+        log(`  session ${session}: ${base} ÷ ${v}: ${rs.map((r) => r.toFixed(3)).join(' ')}`)
+      }
+    } finally {
+      for (const { server } of servers) server.stop()
+    }
+  }
+  return result
 }
 
 const FIELDS = ['rps', 'p99', 'maxRssMb', 'cpuUs', 'majorGcs', 'pageFaults', 'requests'] as const

@@ -3,33 +3,18 @@
 // HTTP adapters (autocannon, alternating base/head rounds) of both, and prints the ratios; with
 // `--write` it also puts them in bench/RESULTS.md (`npm run bench` does, against 21a0335, the
 // build before issue 32's speed rules). For refactors that must not cost speed.
-import { execFileSync } from 'node:child_process'
-import { existsSync, symlinkSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { buildRevision, git, root } from './builds.js'
 import { once } from './http.js'
 import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
 import { writeSection } from './results-file.js'
 
 type Core = typeof import('sendclean-webhooks')
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const base = process.argv[2] ?? 'c2a5b08'
 const smoke = process.argv.includes('--smoke')
-const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
 const baseSha = git('rev-parse', '--short', base)
 const headSha = git('rev-parse', '--short', 'HEAD')
 const dirty = git('status', '--porcelain', '--untracked-files=no') !== ''
-
-/** A build of `rev` in a worktree under /tmp (reused), sharing this checkout's node_modules. */
-function buildRevision(rev: string): string {
-  const dir = `/tmp/sendclean-webhooks-${rev}`
-  if (!existsSync(dir)) git('worktree', 'add', '--detach', '--force', dir, rev)
-  if (!existsSync(`${dir}/node_modules`)) symlinkSync(`${root}node_modules`, `${dir}/node_modules`)
-  if (!existsSync(`${dir}/dist/index.js`)) {
-    execFileSync('npx', ['tsup'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
-  }
-  return `${dir}/dist`
-}
 
 const builds = { base: buildRevision(baseSha), head: `${root}dist` }
 const sizes = smoke ? [1, 10] : [1, 100, 1000]
@@ -103,7 +88,7 @@ const lines = [
   ...(baseSha.startsWith('21a0335')
     ? [
         '',
-        '21a0335 is the last build with the mechanisms issue 32 removed (the glibc trim hint, the process-wide buffer pool, validation generated from zod internals, JSON parsed in pieces, value-or-promise plumbing). What each was worth alone, measured the same way, and the verdict it got under the 15 % rule (the WebAssembly decoder kept, the others removed) are in docs/decisions/0002 to 0006.',
+        '21a0335 is the last build with the mechanisms issue 32 removed (the glibc trim hint, the process-wide buffer pool, validation generated from zod internals, JSON parsed in pieces, value-or-promise plumbing). What each is worth alone, and the verdict it gets under the 15 % rule (the WebAssembly decoder kept, the others removed), is the "mechanisms" section (`npm run bench:mechanisms`); why, in docs/decisions/0002 to 0006.',
       ]
     : []),
   '',
