@@ -45,7 +45,14 @@ const off = (rev: string, name: string, what: string, rules: string, now: string
   rules,
   now,
 })
-const ISSUE_32 = ['no-hint', 'no-pool', 'no-generated-check', 'no-json-pieces', 'no-wasm']
+const ISSUE_32 = [
+  'no-hint',
+  'no-pool',
+  'no-generated-check',
+  'no-json-pieces',
+  'no-wasm',
+  'no-value-or-promise',
+]
 
 const MECHANISMS: Mechanism[] = [
   off(
@@ -77,8 +84,15 @@ const MECHANISMS: Mechanism[] = [
     'removed',
   ),
   off('21a0335', 'no-wasm', 'WebAssembly SIMD form decoder', 'yes', 'kept (decision 0002)'),
+  off(
+    '21a0335',
+    'no-value-or-promise',
+    'value-or-promise return types through the signature check (off: each function async)',
+    'yes',
+    'removed (decision 0006; handlers are still called inline)',
+  ),
   {
-    what: 'all five above together',
+    what: 'all six above together',
     rev: '21a0335',
     patches: ISSUE_32.map((name) => patch('21a0335', name)),
     rules: '–',
@@ -206,7 +220,7 @@ const rows = MECHANISMS.map((m) => {
 const markdown = [
   '## What each speed mechanism buys alone, same run (`npm run bench:mechanisms`)',
   '',
-  `${new Date().toISOString().slice(0, 10)}, Node ${process.version}. Each mechanism is turned off by its patch in bench/mechanisms/ and measured against the same revision with it, every build in one run. Ratios are the build without it ÷ the build with it (above 1: the mechanism saves that much): the core's time per batch in process (median of interleaved blocks) at ${coreSizes.map((n) => `N = ${n}`).join(' / ')}, and server CPU per request at N = ${httpSize} (median of ${sessions} sessions × ${turns} turns, the builds of one revision side by side) on ${frameworks.join(' / ')}. Rule 4 keeps a mechanism that follows rules 1–3 only if it buys at least ${Math.round((BAR - 1) * 100)} % on two frameworks. The value-or-promise return types removed in issue 32 are not here: they ran through four files, so no small patch turns them off alone (decision 0006).`,
+  `${new Date().toISOString().slice(0, 10)}, Node ${process.version}. Each mechanism is turned off by its patch in bench/mechanisms/ and measured against the same revision with it, every build in one run. Ratios are the build without it ÷ the build with it (above 1: the mechanism saves that much): the core's time per batch in process (median of interleaved blocks) at ${coreSizes.map((n) => `N = ${n}`).join(' / ')}, and server CPU per request at N = ${httpSize} (median of ${sessions} sessions × ${turns} turns, the builds of one revision side by side) on ${frameworks.join(' / ')}. Rule 4 keeps a mechanism that follows rules 1–3 only if it buys at least ${Math.round((BAR - 1) * 100)} % on two frameworks. Value-or-promise is turned off where the current source turned it off: the signature check's functions become async, while handlers stay called inline, awaiting only a promise a handler returns (as the current dispatch loop does).`,
   '',
   `| mechanism (turned off alone) | revision | follows rules 1–3 | core, off ÷ on (${coreSizes.map((n) => `N=${n}`).join(' / ')}) | server CPU, off ÷ on (${frameworks.join(' / ')}, N=${httpSize}) | ≥ ${BAR}× on two frameworks | in the package |`,
   '|---|---|---|---:|---:|---|---|',
