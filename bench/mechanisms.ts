@@ -12,12 +12,10 @@
 // run side by side and take turns). A ratio is the build without the mechanism ÷ the build with
 // it: what the mechanism buys. `--write` puts the table in bench/RESULTS.md.
 import { buildRevision } from './builds.js'
+import { interleavedCore } from './core-ab.js'
 import { compareCpu } from './http.js'
-import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
 import { writeSection } from './results-file.js'
 import { quantile } from './stats.js'
-
-type Core = typeof import('sendclean-webhooks')
 
 interface Mechanism {
   /** What the mechanism is (the row's name). */
@@ -139,40 +137,12 @@ const dist = new Map(MECHANISMS.map((m) => [m, buildRevision(m.rev, m.patches)])
 log(`built ${baseDist.size + dist.size} revisions`)
 
 // --- the core in process: every build loaded, interleaved blocks of requests per size.
-const noop = () => {}
-async function receiverOf(path: string) {
-  const core = (await import(`${path}/index.js`)) as Core
-  return core.createReceiver<undefined>({
-    keys: KEY,
-    url: URL_SIGNED,
-    on: Object.fromEntries(core.EVENT_NAMES.map((name) => [name, noop])),
-  })
-}
 const builds = [...baseDist.values(), ...dist.values()]
-const receivers = await Promise.all(
-  builds.map(async (path) => [path, await receiverOf(path)] as const),
-)
-/** Median µs per batch, by `<dist> N=<n>`. */
-const coreUs = new Map<string, number>()
-for (const n of coreSizes) {
-  const request = coreRequest(payload(n))
-  const samples = new Map<string, number[]>(builds.map((path) => [path, []]))
-  const perBlock = Math.max(1, Math.round(1000 / n))
-  const blocks = smoke ? 3 : 60
-  for (let block = 0; block < blocks; block++) {
-    const order = block % 2 ? [...receivers].reverse() : receivers
-    for (const [path, receiver] of order) {
-      const start = performance.now()
-      for (let i = 0; i < perBlock; i++) {
-        const answer = await receiver.handle(request())
-        if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}`)
-      }
-      if (block >= (smoke ? 1 : 5))
-        samples.get(path)?.push(((performance.now() - start) * 1000) / perBlock)
-    }
-  }
-  for (const [path, us] of samples) coreUs.set(`${path} N=${n}`, quantile(us, 0.5))
-}
+const coreUs = await interleavedCore(new Map(builds.map((path) => [path, path])), coreSizes, {
+  blocks: smoke ? 3 : 60,
+  warmup: smoke ? 1 : 5,
+  requests: 1000,
+})
 
 // --- server CPU per request, each revision's builds side by side, per framework.
 /** Without ÷ with, per turn, by `<dist> <framework>`. */

@@ -4,11 +4,9 @@
 // `--write` it also puts them in bench/RESULTS.md (`npm run bench` does, against 21a0335, the
 // build before issue 32's speed rules). For refactors that must not cost speed.
 import { buildRevision, git, root } from './builds.js'
+import { interleavedCore } from './core-ab.js'
 import { once } from './http.js'
-import { coreRequest, KEY, payload, URL_SIGNED } from './payloads.js'
 import { writeSection } from './results-file.js'
-
-type Core = typeof import('sendclean-webhooks')
 
 const base = process.argv[2] ?? 'c2a5b08'
 const smoke = process.argv.includes('--smoke')
@@ -20,41 +18,13 @@ const builds = { base: buildRevision(baseSha), head: `${root}dist` }
 const sizes = smoke ? [1, 10] : [1, 100, 1000]
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
-const medianUs = new Map<string, number>()
 
 // --- core, in process: both builds loaded first, then each size measured base, head
-const noop = () => {}
-const receivers = await Promise.all(
-  Object.entries(builds).map(async ([label, dist]) => {
-    const core = (await import(`${dist}/index.js`)) as Core
-    const receiver = core.createReceiver<undefined>({
-      keys: KEY,
-      url: URL_SIGNED,
-      on: Object.fromEntries(core.EVENT_NAMES.map((name) => [name, noop])),
-    })
-    return [label, receiver] as const
-  }),
-)
-for (const n of sizes) {
-  const request = coreRequest(payload(n))
-  for (const [label, receiver] of receivers) {
-    const check = await receiver.handle(request())
-    if (check.status !== 200) throw new Error(`${label} refused the payload: ${check.body}`)
-  }
-  // Interleaved A/B blocks: machine drift (a noisy neighbour, frequency) hits both alike.
-  const perBlock = Math.max(1, Math.round(2000 / n))
-  const samples = new Map<string, number[]>()
-  for (let block = 0; block < (smoke ? 4 : 200); block++) {
-    const order = block % 2 ? [...receivers].reverse() : receivers
-    for (const [label, receiver] of order) {
-      const start = performance.now()
-      for (let i = 0; i < perBlock; i++) await receiver.handle(request())
-      const us = ((performance.now() - start) * 1000) / perBlock
-      if (block >= (smoke ? 1 : 10)) samples.set(label, [...(samples.get(label) ?? []), us]) // after warm-up
-    }
-  }
-  for (const [label, us] of samples) medianUs.set(`${label} N=${n}`, median(us))
-}
+const medianUs = await interleavedCore(new Map(Object.entries(builds)), sizes, {
+  blocks: smoke ? 4 : 200,
+  warmup: smoke ? 1 : 10,
+  requests: 2000,
+})
 // --- HTTP, alternating base and head
 if (process.argv.includes('--core-only')) {
   for (const [name, us] of medianUs) process.stdout.write(`${name}: ${us.toFixed(1)} µs\n`)
