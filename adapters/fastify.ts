@@ -1,13 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type {
-  On,
-  Receiver,
-  ReceiverHealth,
-  ReceiverOptions,
-  ReceiverSource,
-  WebhookError,
-} from '../src/index.js'
-import { attachOn, logByDefault, receiverFrom, reportTo } from '../src/internal.js'
+import type { On, Receiver, ReceiverHealth, ReceiverOptions, ReceiverSource } from '../src/index.js'
+import { attachOn, logByDefault, receiverFrom, reportTo, WebhookError } from '../src/internal.js'
 import {
   closeIfUnread,
   nodeBody,
@@ -60,10 +53,27 @@ function logTo(error: WebhookError, { request }: FastifyContext): void {
   )
 }
 
+/** The options Fastify's `register` itself takes, which it also hands to the plugin. */
+type RegisterOptions = { prefix?: unknown; logLevel?: unknown; logSerializers?: unknown }
+
 function receiverOf(options: FastifyPluginOptions): Receiver<FastifyContext> {
-  if ('receiver' in options) return receiverFrom<FastifyContext>(options.receiver)
-  const { path: _path, ...rest } = options
-  return receiverFrom<FastifyContext>({ onError: logTo, ...rest })
+  const {
+    path: _path,
+    prefix: _prefix,
+    logLevel: _logLevel,
+    logSerializers: _logSerializers,
+    ...rest
+  } = options as FastifyPluginOptions & RegisterOptions
+  if (!('receiver' in rest)) return receiverFrom<FastifyContext>({ onError: logTo, ...rest })
+  const { receiver, ...others } = rest
+  const names = Object.keys(others)
+  if (names.length > 0) {
+    throw new WebhookError(
+      'CONFIGURATION',
+      `pass either \`receiver\` or the receiver's options, not both (here also ${names.map((name) => `\`${name}\``).join(', ')})`,
+    )
+  }
+  return receiverFrom<FastifyContext>(receiver)
 }
 
 /** The raw body in hand (a raw-body plugin's `request.rawBody`), or the stream nobody has read. */

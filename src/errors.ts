@@ -161,6 +161,60 @@ export function configurationError(message: string): WebhookError {
   return new WebhookError('CONFIGURATION', message)
 }
 
+/**
+ * The known name a misspelt one most likely meant: the same name in another case, one a letter
+ * or so away (more for a longer name), or the only one that starts as it does (`ttl`, `ttlMs`;
+ * `maxBodySize`, `maxBodyBytes`). `undefined` when none is that close.
+ */
+export function closestName(name: string, known: Iterable<string>): string | undefined {
+  const lower = name.toLowerCase()
+  const start = lower.slice(0, 5)
+  let best: string | undefined
+  let bestDistance = Math.max(1, Math.floor(name.length / 4)) + 1
+  const sharingStart: string[] = []
+  for (const candidate of known) {
+    const other = candidate.toLowerCase()
+    if (other === lower) return candidate
+    const distance = editDistance(lower, other)
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
+    if (start.length >= 3 && other.startsWith(start)) sharingStart.push(candidate)
+  }
+  return best ?? (sharingStart.length === 1 ? sharingStart[0] : undefined)
+}
+
+/**
+ * Edits from `a` to `b`: insertions, deletions, substitutions and swaps of two neighbours (the
+ * optimal string alignment distance), one row at a time.
+ */
+function editDistance(a: string, b: string): number {
+  let before: number[] = []
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const same = a[i - 1] === b[j - 1]
+      let edits = Math.min(
+        (row[j - 1] as number) + (same ? 0 : 1),
+        (row[j] as number) + 1,
+        (next[j - 1] as number) + 1,
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        edits = Math.min(edits, (before[j - 2] as number) + 1)
+      }
+      next[j] = edits
+    }
+    before = row
+    row = next
+  }
+  return row[b.length] as number
+}
+
+/** ` (did you mean "x"?)` for a misspelt name, or nothing. */
+export function didYouMean(name: string, known: Iterable<string>): string {
+  const closest = closestName(name, known)
+  return closest === undefined ? '' : ` (did you mean "${closest}"?)`
+}
+
 /** A positive integer option, or its default; anything else is a configuration error. */
 export function positiveInteger(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback

@@ -8,6 +8,7 @@ import {
 import { type HandlerMap, HandlerRegistry, type On } from './delivery/handlers.js'
 import {
   configurationError,
+  didYouMean,
   excerpt,
   malformed,
   positiveInteger,
@@ -81,8 +82,78 @@ interface Config<C> extends VerifyConfig<C>, DeliveryConfig {
   openTelemetry: ReceiverOptions<C>['openTelemetry']
 }
 
+/**
+ * Every option name, at each level that takes an object. A name not listed is refused: a
+ * misspelt option (`maxBodySize`, `secret`, a `path` the receiver does not route by) would
+ * otherwise keep its default without a word. The types make each list complete.
+ */
+const OPTIONS: Record<keyof ReceiverOptions, true> = {
+  keys: true,
+  url: true,
+  trustProxy: true,
+  signatureHeader: true,
+  eventsField: true,
+  maxBodyBytes: true,
+  maxFields: true,
+  maxEvents: true,
+  bodyTimeoutMs: true,
+  handlerTimeoutMs: true,
+  idempotency: true,
+  namespace: true,
+  identity: true,
+  strict: true,
+  queue: true,
+  on: true,
+  onError: true,
+  hookTimeoutMs: true,
+  openTelemetry: true,
+}
+const NESTED_OPTIONS = {
+  idempotency: {
+    store: true,
+    ttlMs: true,
+    leaseMs: true,
+    renewEveryMs: true,
+    storeTimeoutMs: true,
+  } satisfies Record<keyof NonNullable<ReceiverOptions['idempotency']>, true>,
+  queue: { sink: true, timeoutMs: true } satisfies Record<
+    keyof NonNullable<ReceiverOptions['queue']>,
+    true
+  >,
+  openTelemetry: { api: true, tracerProvider: true, meterProvider: true } satisfies Record<
+    keyof TelemetryOptions,
+    true
+  >,
+}
+
+/** What other webhook libraries call an option, or where it belongs instead. */
+const ELSEWHERE: Record<string, string> = {
+  secret: ' (SendClean calls it the webhook key: `keys`)',
+  secrets: ' (SendClean calls it the webhook key: `keys`)',
+  path: ': mount the receiver on its path with your router (only the Koa, node and Fastify adapters take `path`)',
+}
+
+function refuseUnknown(options: object, names: object, prefix: string): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(names, name)) continue
+    const hint = (prefix === '' && ELSEWHERE[name]) || didYouMean(name, Object.keys(names))
+    throw configurationError(`unknown option ${excerpt(prefix + name)}${hint}`)
+  }
+}
+
+/** Refuse option names the receiver does not know, at the top level and inside its objects. */
+function refuseUnknownOptions(options: ReceiverOptions<unknown>): void {
+  if (typeof options !== 'object' || options === null) return // resolveVerifyOptions says so
+  refuseUnknown(options, OPTIONS, '')
+  for (const [name, names] of Object.entries(NESTED_OPTIONS)) {
+    const value = options[name as keyof typeof NESTED_OPTIONS]
+    if (typeof value === 'object' && value !== null) refuseUnknown(value, names, `${name}.`)
+  }
+}
+
 /** Check the options and fill in defaults; misconfiguration throws here, not at the first request. */
 function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
+  refuseUnknownOptions(options as ReceiverOptions<unknown>)
   const verify = resolveVerifyOptions(options)
   const delivery = resolveDeliveryOptions(options, eventIdentity)
   if (options.onError !== undefined && typeof options.onError !== 'function') {
@@ -343,7 +414,10 @@ export function receiverWithPath<C>(
   source: ReceiverSource<C> & { path?: string },
   mount: { path?: string } = {},
 ): { receiver: Receiver<C>; path: string | undefined } {
-  if (source instanceof Receiver) return { receiver: source as Receiver<C>, path: mount.path }
+  if (source instanceof Receiver) {
+    refuseUnknown(mount, { path: true }, '')
+    return { receiver: source as Receiver<C>, path: mount.path }
+  }
   const { path, ...options } = source as ReceiverOptions<C> & { path?: string }
   return { receiver: new Receiver<C>(options), path }
 }

@@ -195,4 +195,14 @@ describe('Express adapter', () => {
       /`keys` is required/,
     )
   })
+
+  it('refuses `path` at construction, where it would have answered every path of the app', () => {
+    const options = { keys: KEY, path: '/webhooks/sendclean' } as ReceiverOptions<ExpressContext>
+    expect(() => createExpressMiddleware(options)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIGURATION',
+        message: expect.stringContaining('unknown option "path": mount the receiver on its path'),
+      }),
+    )
+  })
 })

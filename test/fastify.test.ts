@@ -192,6 +192,36 @@ describe('Fastify plugin, as a Fastify app uses it', () => {
     expect(refused.text).toContain('register the sendcleanWebhooks plugin')
   })
 
+  it("takes Fastify's own register options (prefix, logLevel) beside the receiver's", async () => {
+    const seen: string[] = []
+    const server = fastifyServer((app) =>
+      app.register(sendcleanWebhooks, {
+        keys: KEY,
+        url: URL_REGISTERED,
+        path: '/sendclean',
+        prefix: '/webhooks',
+        logLevel: 'warn',
+        on: { click: (event) => void seen.push(event.event) },
+      }),
+    )
+    expect((await postForm(server)).status).toBe(200)
+    expect(seen).toEqual(['click'])
+  })
+
+  it('refuses a misspelt option, and a receiver given with options, at registration', async () => {
+    const misspelt = Fastify()
+    misspelt.register(sendcleanWebhooks, { keys: KEY, path: PATH, maxBodySize: 10 } as never)
+    await expect(misspelt.ready()).rejects.toThrow(
+      'unknown option "maxBodySize" (did you mean "maxBodyBytes"?)',
+    )
+    const both = Fastify()
+    const receiver = createReceiver<FastifyContext>({ keys: KEY })
+    both.register(sendcleanWebhooks, { receiver, path: PATH, keys: KEY } as never)
+    await expect(both.ready()).rejects.toThrow(
+      "pass either `receiver` or the receiver's options, not both (here also `keys`)",
+    )
+  })
+
   it('refuses a missing path at registration', async () => {
     const app = Fastify()
     app.register(sendcleanWebhooks, { keys: KEY } as never)

@@ -57,8 +57,92 @@ describe('configuration fails loudly at construction', () => {
 
   it('on() refuses an unknown type and an empty list', () => {
     const receiver = createReceiver({ keys: KEY })
-    expect(() => receiver.on('clik' as 'click', () => {})).toThrow(/unknown event type "clik"/)
+    expect(() => receiver.on('clik' as 'click', () => {})).toThrow(
+      /unknown event type "clik" \(did you mean "click"\?\); expected one of send, /,
+    )
     expect(() => receiver.on([], () => {})).toThrow(/non-empty/)
+  })
+
+  // A misspelt option would otherwise keep its default without a word: a `maxBodySize` leaves
+  // the 1 MiB limit, a `path` on the Express middleware answers every path of the app.
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'a misspelt limit',
+      { maxBodySize: 10 },
+      'unknown option "maxBodySize" (did you mean "maxBodyBytes"?)',
+    ],
+    ['another case', { Strict: true }, 'unknown option "Strict" (did you mean "strict"?)'],
+    [
+      'a unit left out',
+      { handlerTimeout: 5 },
+      'unknown option "handlerTimeout" (did you mean "handlerTimeoutMs"?)',
+    ],
+    [
+      'another library’s name',
+      { secret: 'x' },
+      'unknown option "secret" (SendClean calls it the webhook key: `keys`)',
+    ],
+    [
+      'a path',
+      { path: '/hook' },
+      'unknown option "path": mount the receiver on its path with your router',
+    ],
+    ['a name close to none', { colour: 'red' }, 'unknown option "colour"'],
+    [
+      'inside idempotency',
+      { idempotency: { store: memoryStore(), ttl: 5 } },
+      'unknown option "idempotency.ttl" (did you mean "ttlMs"?)',
+    ],
+    [
+      'inside queue',
+      { queue: { sink: { enqueue: async () => {} }, timeout: 5 } },
+      'unknown option "queue.timeout" (did you mean "timeoutMs"?)',
+    ],
+    [
+      'inside openTelemetry',
+      { openTelemetry: { tracer: {} } },
+      'unknown option "openTelemetry.tracer" (did you mean "tracerProvider"?)',
+    ],
+  ])('refuses an unknown option: %s', (_name, extra, message) => {
+    const build = () => createReceiver({ keys: KEY, ...extra } as ReceiverOptions)
+    expect(build).toThrow(expect.objectContaining({ code: 'CONFIGURATION' }))
+    expect(build).toThrow(`sendclean-webhooks: ${message}`)
+    if (!message.includes('did you mean')) expect(build).not.toThrow(/did you mean/)
+  })
+
+  it('takes every option it documents, at every level', () => {
+    const options: Required<ReceiverOptions> = {
+      keys: [KEY],
+      url: URL_REGISTERED,
+      trustProxy: 1,
+      signatureHeader: SIGNATURE_HEADER,
+      eventsField: 'SendCleantes_events',
+      maxBodyBytes: 1024,
+      maxFields: 4,
+      maxEvents: 10,
+      bodyTimeoutMs: 1000,
+      handlerTimeoutMs: 1000,
+      idempotency: {
+        store: memoryStore(),
+        ttlMs: 60_000,
+        leaseMs: 10_000,
+        renewEveryMs: 2_000,
+        storeTimeoutMs: 1_000,
+      },
+      namespace: 'ns',
+      identity: (event) => event.event,
+      strict: true,
+      queue: { sink: { enqueue: async () => {} }, timeoutMs: 1000 },
+      on: { send: () => {} },
+      onError: () => {},
+      hookTimeoutMs: 1000,
+      openTelemetry: { tracerProvider: undefined, meterProvider: undefined, api: undefined },
+    }
+    const { queue, ...inProcess } = options
+    expect(createReceiver(inProcess)).toBeDefined()
+    const { on: _on, idempotency: _idempotency, ...queued } = options
+    expect(createReceiver(queued)).toBeDefined()
+    expect(queue).toBeDefined()
   })
 })
 

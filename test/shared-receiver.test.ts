@@ -79,3 +79,22 @@ describe('one receiver, every adapter', () => {
     expect(await node.text()).toBe('Not Found')
   })
 })
+
+describe('the mount of a receiver built once', () => {
+  it('Koa and node take `path` and refuse a misspelt one (it would answer every path)', () => {
+    const receiver = createReceiver({ keys: KEY })
+    const paht = { paht: PATH } as { path?: string }
+    for (const mount of [
+      () => createKoaMiddleware(receiver, paht),
+      () => createNodeHandler(receiver, paht),
+    ]) {
+      expect(mount).toThrow(
+        expect.objectContaining({
+          code: 'CONFIGURATION',
+          message: 'sendclean-webhooks: unknown option "paht" (did you mean "path"?)',
+        }),
+      )
+    }
+    expect(() => createKoaMiddleware(receiver, { path: PATH })).not.toThrow()
+  })
+})

@@ -1,4 +1,4 @@
-import { configurationError } from '../errors.js'
+import { configurationError, didYouMean } from '../errors.js'
 import {
   EVENT_NAMES,
   type EventName,
@@ -56,7 +56,7 @@ export class HandlerRegistry<C> {
     for (const type of list) {
       if (!KEYS.has(type)) {
         throw configurationError(
-          `unknown event type "${type}"; expected one of ${[...KEYS].join(', ')}`,
+          `unknown event type "${type}"${didYouMean(String(type), KEYS)}; expected one of ${[...KEYS].join(', ')}`,
         )
       }
       this.#chains.clear()
