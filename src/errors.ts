@@ -215,6 +215,23 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   return closest === undefined ? '' : ` (did you mean "${closest}"?)`
 }
 
+/**
+ * Refuse an option name that is not in `names`, saying which one was most likely meant (or
+ * `hints[name]`, for a name that belongs elsewhere): a misspelt option would otherwise keep its
+ * default without a word. `prefix` names the object the options sit in (`idempotency.`).
+ */
+export function refuseUnknownOptions(
+  options: object,
+  names: object,
+  { prefix = '', hints = {} }: { prefix?: string; hints?: Readonly<Record<string, string>> } = {},
+): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(names, name)) continue
+    const hint = (Object.hasOwn(hints, name) && hints[name]) || didYouMean(name, Object.keys(names))
+    throw configurationError(`unknown option ${excerpt(prefix + name)}${hint}`)
+  }
+}
+
 /** A positive integer option, or its default; anything else is a configuration error. */
 export function positiveInteger(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback

@@ -8,10 +8,10 @@ import {
 import { type HandlerMap, HandlerRegistry, type On } from './delivery/handlers.js'
 import {
   configurationError,
-  didYouMean,
   excerpt,
   malformed,
   positiveInteger,
+  refuseUnknownOptions,
   tooManyEvents,
   WebhookError,
 } from './errors.js'
@@ -133,27 +133,21 @@ const ELSEWHERE: Record<string, string> = {
   path: ': mount the receiver on its path with your router (only the Koa, node and Fastify adapters take `path`)',
 }
 
-function refuseUnknown(options: object, names: object, prefix: string): void {
-  for (const name of Object.keys(options)) {
-    if (Object.hasOwn(names, name)) continue
-    const hint = (prefix === '' && ELSEWHERE[name]) || didYouMean(name, Object.keys(names))
-    throw configurationError(`unknown option ${excerpt(prefix + name)}${hint}`)
-  }
-}
-
 /** Refuse option names the receiver does not know, at the top level and inside its objects. */
-function refuseUnknownOptions(options: ReceiverOptions<unknown>): void {
+function refuseUnknownReceiverOptions(options: ReceiverOptions<unknown>): void {
   if (typeof options !== 'object' || options === null) return // resolveVerifyOptions says so
-  refuseUnknown(options, OPTIONS, '')
+  refuseUnknownOptions(options, OPTIONS, { hints: ELSEWHERE })
   for (const [name, names] of Object.entries(NESTED_OPTIONS)) {
     const value = options[name as keyof typeof NESTED_OPTIONS]
-    if (typeof value === 'object' && value !== null) refuseUnknown(value, names, `${name}.`)
+    if (typeof value === 'object' && value !== null) {
+      refuseUnknownOptions(value, names, { prefix: `${name}.` })
+    }
   }
 }
 
 /** Check the options and fill in defaults; misconfiguration throws here, not at the first request. */
 function resolveOptions<C>(options: ReceiverOptions<C>): Config<C> {
-  refuseUnknownOptions(options as ReceiverOptions<unknown>)
+  refuseUnknownReceiverOptions(options as ReceiverOptions<unknown>)
   const verify = resolveVerifyOptions(options)
   const delivery = resolveDeliveryOptions(options, eventIdentity)
   if (options.onError !== undefined && typeof options.onError !== 'function') {
@@ -415,7 +409,7 @@ export function receiverWithPath<C>(
   mount: { path?: string } = {},
 ): { receiver: Receiver<C>; path: string | undefined } {
   if (source instanceof Receiver) {
-    refuseUnknown(mount, { path: true }, '')
+    refuseUnknownOptions(mount, { path: true })
     return { receiver: source as Receiver<C>, path: mount.path }
   }
   const { path, ...options } = source as ReceiverOptions<C> & { path?: string }

@@ -128,6 +128,41 @@ describe('verifySignature', () => {
     )
   })
 
+  it('never accepts the empty key: a blank `keys` (an unset variable) is no key', async () => {
+    // Signed by anybody: HMAC with an empty key.
+    const forged = referenceSignature('', url, { [FIELD]: SEED_EVENTS_TEXT })
+    for (const keys of ['', [''], ' , ', [' ']]) {
+      expect(await verifySignature({ body, signature: forged, url, keys })).toBe(false)
+    }
+  })
+
+  it('reads several keys in one string, separated by commas, as the receiver does', async () => {
+    for (const keys of [`${OLD_KEY},${KEY}`, ` ${OLD_KEY} , ${KEY} `]) {
+      expect(await verifySignature({ body, headers, url, keys })).toBe(true)
+    }
+  })
+
+  it('rejects options it cannot use with CONFIGURATION, naming the one meant', async () => {
+    const refused = (options: unknown, message: string) =>
+      expect(verifySignature(options as Parameters<typeof verifySignature>[0])).rejects.toThrow(
+        expect.objectContaining({
+          code: 'CONFIGURATION',
+          message: expect.stringContaining(message),
+        }),
+      )
+    await refused({ body, headers, url, key: KEY }, 'unknown option "key" (did you mean "keys"?)')
+    await refused(
+      { body, headers, url, keys: KEY, signatureHeadr: 'x' },
+      '(did you mean "signatureHeader"?)',
+    )
+    await refused({ body, headers, keys: KEY }, '`url` must be the URL registered')
+    await refused({ body, headers, url, keys: 42 }, '`keys` must be the webhook key')
+    await refused({ body, headers, url }, '`keys` must be the webhook key')
+    await expect(
+      verifyWebhook({ body, headers, url, keys: KEY, maxBodySize: 10 } as never),
+    ).rejects.toThrow('unknown option "maxBodySize" (did you mean "maxBodyBytes"?)')
+  })
+
   it('checks a handshake-shaped body too (it parses no events)', async () => {
     const empty = formDelivery('[]')
     expect(

@@ -1,11 +1,17 @@
 import { DEFAULT_SIGNATURE_HEADER } from '../constants.js'
+import { configurationError, refuseUnknownOptions } from '../errors.js'
 import { parseBatch, type WebhookEvent } from '../events/schemas.js'
 import { decodeSigned } from '../request/decode-batch.js'
 import type { Signed } from '../request/form.js'
 import type { HeaderReader } from '../request/request.js'
 import { ParsedBody } from '../request/request.js'
 import { matchesAnyKey, signedParts } from './signature.js'
-import { resolveVerifyOptions, type VerifyOptions, verifiedBatch } from './verify-request.js'
+import {
+  normalizeKeys,
+  resolveVerifyOptions,
+  type VerifyOptions,
+  verifiedBatch,
+} from './verify-request.js'
 
 const FORM_TYPE = 'application/x-www-form-urlencoded'
 const encoder = new TextEncoder()
@@ -33,7 +39,10 @@ export interface VerifyWebhookOptions
   contentType?: string
   /** The URL exactly as registered with SendClean (it is signed). */
   url: string
-  /** The webhook key, or several during a rotation. */
+  /**
+   * The webhook key, or several during a rotation: an array, or one string with the keys
+   * separated by commas (`SENDCLEAN_WEBHOOK_KEY=old,new`). Blank entries are no key.
+   */
   keys: string | readonly string[]
 }
 
@@ -65,6 +74,8 @@ function headerReader(headers: VerifyWebhookOptions['headers']): HeaderReader {
  * for (const event of events) if (event.event === 'hard_bounce') suppress(event._id)
  */
 export async function verifyWebhook(options: VerifyWebhookOptions): Promise<WebhookEvent[]> {
+  if (typeof options === 'object' && options !== null)
+    refuseUnknownOptions(options, WEBHOOK_OPTIONS)
   const config = resolveVerifyOptions<undefined>({
     keys: options.keys,
     url: options.url,
@@ -107,12 +118,49 @@ export type VerifySignatureOptions = Pick<
   'body' | 'headers' | 'signature' | 'contentType' | 'url' | 'keys' | 'signatureHeader'
 >
 
+/** Every option of the two functions; any other name is refused (see refuseUnknownOptions). */
+const SIGNATURE_OPTIONS = {
+  body: true,
+  headers: true,
+  signature: true,
+  contentType: true,
+  url: true,
+  keys: true,
+  signatureHeader: true,
+} satisfies Record<keyof VerifySignatureOptions, true>
+const WEBHOOK_OPTIONS = {
+  ...SIGNATURE_OPTIONS,
+  eventsField: true,
+  maxBodyBytes: true,
+  maxFields: true,
+  maxEvents: true,
+  strict: true,
+} satisfies Record<keyof VerifyWebhookOptions, true>
+
+/**
+ * The keys as the receiver reads them: a string may hold several, separated by commas (as
+ * `SENDCLEAN_WEBHOOK_KEY=old,new` does during a rotation); blanks are no key.
+ */
+function signatureKeys(keys: unknown): string[] {
+  const usable =
+    typeof keys === 'string' ||
+    (Array.isArray(keys) && keys.every((key) => typeof key === 'string'))
+  if (!usable) {
+    throw configurationError(
+      '`keys` must be the webhook key SendClean shows for this webhook, or an array of keys',
+    )
+  }
+  return normalizeKeys(keys as string | string[])
+}
+
 /**
  * Only the signature check: true when the delivery was signed with one of `keys` for `url`
  * (SPEC §3: a form body's decoded fields, or a JSON body's raw text), false for a wrong or
- * missing signature and for a body that cannot have been signed (a field sent twice). Parses
- * no events and applies no limits: for code that has the body in hand and decides the rest
- * itself. The comparison is constant-time.
+ * missing signature, for a body that cannot have been signed (a field sent twice) and when
+ * `keys` holds no key (an empty string: an unset variable never makes the empty key valid).
+ * Parses no events and applies no limits: for code that has the body in hand and decides the
+ * rest itself. The comparison is constant-time. Options it cannot use (no `url`, `keys` that
+ * are not strings, a name it does not know) reject with a `CONFIGURATION` error.
  *
  * @example
  * if (!(await verifySignature({ body: rawBody, headers: req.headers, url, keys }))) {
@@ -120,10 +168,19 @@ export type VerifySignatureOptions = Pick<
  * }
  */
 export async function verifySignature(options: VerifySignatureOptions): Promise<boolean> {
+  if (typeof options !== 'object' || options === null) {
+    throw configurationError('options are required: { body, headers, url, keys }')
+  }
+  refuseUnknownOptions(options, SIGNATURE_OPTIONS)
+  if (typeof options.url !== 'string') {
+    throw configurationError('`url` must be the URL registered with SendClean (it is signed)')
+  }
+  const keys = signatureKeys(options.keys)
   const headers = headerReader(options.headers)
   const signature =
     options.signature ?? headers.get(options.signatureHeader ?? DEFAULT_SIGNATURE_HEADER)?.trim()
-  const keys = typeof options.keys === 'string' ? [options.keys] : options.keys
+  // No key (an empty string, a variable left unset) verifies nothing: an empty HMAC key is
+  // one anybody can sign with.
   if (!signature || keys.length === 0) return false
   const { body } = options
   let signed: Signed
