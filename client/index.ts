@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backoffMs, sleep } from '../src/internal.js'
+import { backoffMs, closestName, sleep } from '../src/internal.js'
 
 /**
  * A typed client for SendClean's webhook management API (`/settings/*Webhook`). fetch-based,
@@ -194,6 +194,18 @@ function parseLenient(text: string): unknown {
 /** Calls that can be repeated without a second effect: only these are retried after a 5xx. */
 const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
 
+/** Every option of {@link createClient}: another name (a misspelt `timeoutMs`) is refused. */
+const CLIENT_OPTIONS = {
+  ownerId: true,
+  token: true,
+  baseUrl: true,
+  appDomain: true,
+  fetch: true,
+  timeoutMs: true,
+  retries: true,
+  retryDelayMs: true,
+} satisfies Record<keyof ClientOptions, true>
+
 /**
  * The management API, typed.
  *
@@ -205,6 +217,14 @@ const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
 export function createClient(options: ClientOptions) {
   if (!options?.ownerId || !options.token) {
     throw new SendCleanApiError('configuration', 'ownerId and token are required')
+  }
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(CLIENT_OPTIONS, name)) continue
+    const closest = closestName(name, Object.keys(CLIENT_OPTIONS))
+    throw new SendCleanApiError(
+      'configuration',
+      `unknown option ${JSON.stringify(name)}${closest ? ` (did you mean "${closest}"?)` : ''}`,
+    )
   }
   const baseUrl = (options.baseUrl ?? 'https://api.sendclean.net/v1.0').replace(/\/+$/, '')
   const doFetch = options.fetch ?? globalThis.fetch

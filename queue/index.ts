@@ -11,6 +11,7 @@ import {
 import {
   eventTypeName,
   HandlerRegistry,
+  refuseUnknownOptions,
   settledOutcome,
   telemetryFor,
   within,
@@ -95,11 +96,10 @@ export function createQueue(
  */
 export function bullmqSink(
   queue: Queue,
-  {
-    jobOptions = {},
-    window = DEFAULT_DUPLICATE_WINDOW_MS,
-  }: { jobOptions?: JobsOptions; window?: number } = {},
+  options: { jobOptions?: JobsOptions; window?: number } = {},
 ): EventSink {
+  refuseUnknownOptions(options, { jobOptions: true, window: true })
+  const { jobOptions = {}, window = DEFAULT_DUPLICATE_WINDOW_MS } = options
   if (!Number.isSafeInteger(window) || window < 1) {
     throw new WebhookError('CONFIGURATION', '`window` must be a positive whole number of ms')
   }

@@ -163,12 +163,12 @@ export function configurationError(message: string): WebhookError {
 
 /**
  * The known name a misspelt one most likely meant: the same name in another case, one a letter
- * or so away (more for a longer name), or the only one that starts as it does (`ttl`, `ttlMs`;
- * `maxBodySize`, `maxBodyBytes`). `undefined` when none is that close.
+ * or so away (more for a longer name), or else the only one that starts as it does (their first
+ * five letters, or the whole of the shorter: `ttl` and `ttlMs`, `maxBodySize` and
+ * `maxBodyBytes`). `undefined` when none is that close.
  */
 export function closestName(name: string, known: Iterable<string>): string | undefined {
   const lower = name.toLowerCase()
-  const start = lower.slice(0, 5)
   let best: string | undefined
   let bestDistance = Math.max(1, Math.floor(name.length / 4)) + 1
   const sharingStart: string[] = []
@@ -177,7 +177,11 @@ export function closestName(name: string, known: Iterable<string>): string | und
     if (other === lower) return candidate
     const distance = editDistance(lower, other)
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
-    if (start.length >= 3 && other.startsWith(start)) sharingStart.push(candidate)
+    let common = 0
+    while (common < lower.length && lower[common] === other[common]) common++
+    if (common >= 3 && common >= Math.min(5, lower.length, other.length)) {
+      sharingStart.push(candidate)
+    }
   }
   return best ?? (sharingStart.length === 1 ? sharingStart[0] : undefined)
 }

@@ -116,6 +116,15 @@ describe('client errors', () => {
     expect(error).toMatchObject({ kind: 'configuration' })
     expect((error as Error).message).not.toContain(TOKEN)
   })
+
+  it('an option it does not know is refused at creation, naming the one meant', () => {
+    expect(() => createClient({ ownerId: 'me', token: TOKEN, timeout: 5 } as never)).toThrow(
+      expect.objectContaining({
+        kind: 'configuration',
+        message: expect.stringContaining('unknown option "timeout" (did you mean "timeoutMs"?)'),
+      }),
+    )
+  })
 })
 
 describe('client transport', () => {
@@ -289,5 +298,14 @@ describe('client transport', () => {
     const error = await down.listWebhooks().catch((e: unknown) => e)
     expect(error).toMatchObject({ kind: 'network' })
     expect((error as Error).message).not.toContain(TOKEN)
+  })
+
+  it('an option it does not know is refused at creation, naming the one meant', () => {
+    expect(() => createClient({ ownerId: 'me', token: TOKEN, timeout: 5 } as never)).toThrow(
+      expect.objectContaining({
+        kind: 'configuration',
+        message: expect.stringContaining('unknown option "timeout" (did you mean "timeoutMs"?)'),
+      }),
+    )
   })
 })

@@ -56,6 +56,42 @@ describe('memoryStore', () => {
   })
 })
 
+describe('store options', () => {
+  // A misspelt option would silently keep its default: another table, another key prefix.
+  it('each store refuses an option it does not know, naming the one meant', () => {
+    const pg = { query: async () => ({ rows: [], rowCount: 0 }) }
+    const redis = {} as Parameters<typeof redisStore>[0]
+    for (const [build, message] of [
+      [
+        () => memoryStore({ maxSize: 10 } as never),
+        'unknown option "maxSize" (did you mean "max"?)',
+      ],
+      [
+        () => redisStore(redis, { prefx: 'x:' } as never),
+        'unknown option "prefx" (did you mean "prefix"?)',
+      ],
+      [
+        () => postgresStore(pg, { tabel: 't' } as never),
+        'unknown option "tabel" (did you mean "table"?)',
+      ],
+      [
+        () => postgresStore(pg, { cleanupMs: 1 } as never),
+        'unknown option "cleanupMs" (did you mean "cleanupEveryMs"?)',
+      ],
+    ] as const) {
+      expect(build).toThrow(
+        expect.objectContaining({
+          code: 'CONFIGURATION',
+          message: `sendclean-webhooks: ${message}`,
+        }),
+      )
+    }
+    expect(() =>
+      postgresStore(pg, { table: 't', createTable: false, cleanupEveryMs: 1 }),
+    ).not.toThrow()
+  })
+})
+
 describe('de-duplication in the receiver', () => {
   it('a replayed batch is acknowledged without running handlers again', async () => {
     const { receiver, handled } = receiverWith(memoryStore())

@@ -132,6 +132,16 @@ describe('queue mode configuration', () => {
     expect(() => createReceiver({ keys: KEY, queue: { sink: {} as never } })).toThrow(/enqueue/)
   })
 
+  it('bullmqSink refuses an option it does not know, naming the one meant', () => {
+    const queue = {} as Parameters<typeof bullmqSink>[0] // never reached
+    expect(() => bullmqSink(queue, { windowMs: 1000 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIGURATION',
+        message: 'sendclean-webhooks: unknown option "windowMs" (did you mean "window"?)',
+      }),
+    )
+  })
+
   it('job ids are valid for BullMQ (no colon, not an integer) and stable', () => {
     const id = jobIdFor('m:click:1:2')
     expect(id).toMatch(/^sc-[0-9a-f]{40}$/)

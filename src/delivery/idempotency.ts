@@ -1,3 +1,5 @@
+import { refuseUnknownOptions } from '../errors.js'
+
 /**
  * De-duplication of events across retries, replays and instances. SendClean retries a whole
  * batch that was not acknowledged, and a captured request can be replayed (no timestamp is
@@ -68,11 +70,13 @@ const now = () => performance.now()
  * @example
  * createExpressMiddleware({ keys, idempotency: { store: memoryStore({ max: 50_000 }) } })
  */
-export function memoryStore({ max = 100_000 }: { max?: number } = {}): IdempotencyStore & {
+export function memoryStore(options: { max?: number } = {}): IdempotencyStore & {
   /** How an event ended, while it is remembered. */
   outcome(key: string): EventOutcome | undefined
   readonly size: number
 } {
+  refuseUnknownOptions(options, { max: true })
+  const { max = 100_000 } = options
   // Map keeps insertion order: the first entries are the oldest, evicted first.
   const entries = new Map<string, Entry>()
   // Handlers completed by attempts that did not finish, kept apart so a lost lease keeps them.
@@ -192,8 +196,10 @@ const ms = (value: number) => Math.max(1, Math.round(value))
  */
 export function redisStore(
   client: RedisLike,
-  { prefix = 'sendclean-webhooks:event:' }: { prefix?: string } = {},
+  options: { prefix?: string } = {},
 ): IdempotencyStore & { outcome(key: string): Promise<EventOutcome | undefined> } {
+  refuseUnknownOptions(options, { prefix: true })
+  const { prefix = 'sendclean-webhooks:event:' } = options
   // `{…}` is a hash tag: both keys of an event land in one slot of a Redis Cluster.
   const keys = (key: string): [string, string] => [
     `${prefix}{${key}}`,

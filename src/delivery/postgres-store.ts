@@ -1,3 +1,4 @@
+import { refuseUnknownOptions } from '../errors.js'
 import type { ClaimResult, EventOutcome, IdempotencyStore } from './idempotency.js'
 
 /** The part of a `pg` Pool or Client the PostgreSQL store uses (`query` with parameters). */
@@ -59,12 +60,18 @@ const ms = (value: number) => Math.max(1, Math.round(value))
  */
 export function postgresStore(
   client: PgLike,
-  {
+  options: PostgresStoreOptions = {},
+): IdempotencyStore & { outcome(key: string): Promise<EventOutcome | undefined> } {
+  refuseUnknownOptions(options, {
+    table: true,
+    createTable: true,
+    cleanupEveryMs: true,
+  } satisfies Record<keyof PostgresStoreOptions, true>)
+  const {
     table = 'sendclean_webhook_events',
     createTable = false,
     cleanupEveryMs = 60_000,
-  }: PostgresStoreOptions = {},
-): IdempotencyStore & { outcome(key: string): Promise<EventOutcome | undefined> } {
+  } = options
   const migration = postgresStoreMigration(table)
   let ready: Promise<unknown> | undefined
   const query = async (text: string, values: unknown[]) => {
