@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { EVENT_NAMES, type EventName, parseEvent } from '../src/index.js'
+import { refuseUnknownOptions } from '../src/internal.js'
 import { sampleEvent } from '../testing/index.js'
 import { Bus, type Delivery, type Listener } from './bus.js'
 import { createDelivery, requester, type TriggerInput } from './delivery.js'
@@ -34,6 +35,19 @@ export interface EmulatorOptions {
    */
   log?: boolean | ((line: string) => void)
 }
+
+/** Every option of {@link startEmulator}: another name (a misspelt `dataFile`) is refused. */
+const EMULATOR_OPTIONS = {
+  port: true,
+  host: true,
+  ownerId: true,
+  token: true,
+  dataFile: true,
+  attempts: true,
+  retryDelayMs: true,
+  timeoutMs: true,
+  log: true,
+} satisfies Record<keyof EmulatorOptions, true>
 
 /** Methods of the settings API that change the webhook list. */
 const CHANGES = new Set(['addWebhook', 'editWebhook', 'keyResetWebhook', 'deleteWebhook'])
@@ -137,6 +151,7 @@ function allowed(req: IncomingMessage, hosts: ReadonlySet<string>): boolean {
 
 /** Start the emulator. Resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions) {
+  refuseUnknownOptions(options, EMULATOR_OPTIONS)
   const attempts = options.attempts ?? 5
   const retryDelayMs = options.retryDelayMs ?? 1000
   const timeoutMs = options.timeoutMs ?? 10_000

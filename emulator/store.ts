@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 
 /** A webhook as SendClean's API shows it (wire names), with its delivery counters. */
 export interface StoredWebhook {
@@ -52,7 +52,11 @@ export function openStore(dataFile?: string): Store {
     persist() {
       if (!dataFile) return
       const tmp = `${dataFile}.tmp`
-      writeFileSync(tmp, JSON.stringify({ webhooks: [...webhooks.values()] }, null, 2))
+      // It holds every webhook's key: readable by its owner only (a stale tmp keeps its mode).
+      writeFileSync(tmp, JSON.stringify({ webhooks: [...webhooks.values()] }, null, 2), {
+        mode: 0o600,
+      })
+      chmodSync(tmp, 0o600)
       renameSync(tmp, dataFile)
     },
   }

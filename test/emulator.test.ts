@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -206,6 +206,8 @@ describe('emulator', () => {
       baseUrl: first.url,
     }).listWebhooks()
     await first.close()
+    // It holds the keys: its owner's only.
+    expect(statSync(dataFile).mode & 0o777).toBe(0o600)
 
     const second = await emulator({ dataFile })
     const after = await createClient({
@@ -214,6 +216,12 @@ describe('emulator', () => {
       baseUrl: second.url,
     }).listWebhooks()
     expect(after).toEqual(before)
+  })
+
+  it('refuses an option it does not know before it listens (a misspelt dataFile would keep nothing)', async () => {
+    await expect(
+      startEmulator({ ownerId: OWNER, token: TOKEN, datafile: 'x.json' } as never),
+    ).rejects.toThrow('unknown option "datafile" (did you mean "dataFile"?)')
   })
 
   it('routes delivered to webhooks that take send', () => {
