@@ -412,6 +412,11 @@ export function receiverWithPath<C>(
     refuseUnknownOptions(mount, { path: true })
     return { receiver: source as Receiver<C>, path: mount.path }
   }
+  if (Object.keys(mount).length > 0) {
+    throw configurationError(
+      'the second argument is the mount of a receiver built once; with options, put `path` in them',
+    )
+  }
   const { path, ...options } = source as ReceiverOptions<C> & { path?: string }
   return { receiver: new Receiver<C>(options), path }
 }

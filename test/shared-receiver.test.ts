@@ -97,4 +97,19 @@ describe('the mount of a receiver built once', () => {
     }
     expect(() => createKoaMiddleware(receiver, { path: PATH })).not.toThrow()
   })
+
+  it('refuses a mount given with options instead of a receiver (its path would be lost)', () => {
+    const withOptions = [
+      () => (createKoaMiddleware as (...args: unknown[]) => unknown)({ keys: KEY }, { path: PATH }),
+      () => (createNodeHandler as (...args: unknown[]) => unknown)({ keys: KEY }, { path: PATH }),
+    ]
+    for (const mount of withOptions) {
+      expect(mount).toThrow(
+        expect.objectContaining({
+          code: 'CONFIGURATION',
+          message: expect.stringContaining('with options, put `path` in them'),
+        }),
+      )
+    }
+  })
 })
