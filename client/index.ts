@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backoffMs, closestName, sleep } from '../src/internal.js'
+import { backoffMs, sleep, unknownOption } from '../src/internal.js'
 
 /**
  * A typed client for SendClean's webhook management API (`/settings/*Webhook`). fetch-based,
@@ -218,14 +218,8 @@ export function createClient(options: ClientOptions) {
   if (!options?.ownerId || !options.token) {
     throw new SendCleanApiError('configuration', 'ownerId and token are required')
   }
-  for (const name of Object.keys(options)) {
-    if (Object.hasOwn(CLIENT_OPTIONS, name)) continue
-    const closest = closestName(name, Object.keys(CLIENT_OPTIONS))
-    throw new SendCleanApiError(
-      'configuration',
-      `unknown option ${JSON.stringify(name)}${closest ? ` (did you mean "${closest}"?)` : ''}`,
-    )
-  }
+  const problem = unknownOption(options, CLIENT_OPTIONS)
+  if (problem !== undefined) throw new SendCleanApiError('configuration', problem)
   const baseUrl = (options.baseUrl ?? 'https://api.sendclean.net/v1.0').replace(/\/+$/, '')
   const doFetch = options.fetch ?? globalThis.fetch
   const timeoutMs = options.timeoutMs ?? 10_000

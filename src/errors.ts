@@ -167,7 +167,7 @@ export function configurationError(message: string): WebhookError {
  * five letters, or the whole of the shorter: `ttl` and `ttlMs`, `maxBodySize` and
  * `maxBodyBytes`). `undefined` when none is that close.
  */
-export function closestName(name: string, known: Iterable<string>): string | undefined {
+function closestName(name: string, known: Iterable<string>): string | undefined {
   const lower = name.toLowerCase()
   let best: string | undefined
   let bestDistance = Math.max(1, Math.floor(name.length / 4)) + 1
@@ -219,21 +219,34 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   return closest === undefined ? '' : ` (did you mean "${closest}"?)`
 }
 
+/** How to read a set of options: what they sit in (`idempotency.`), and names that belong elsewhere. */
+interface OptionsPlace {
+  prefix?: string
+  hints?: Readonly<Record<string, string>>
+}
+
 /**
- * Refuse an option name that is not in `names`, saying which one was most likely meant (or
- * `hints[name]`, for a name that belongs elsewhere): a misspelt option would otherwise keep its
- * default without a word. `prefix` names the object the options sit in (`idempotency.`).
+ * What is wrong with the first option name that is not in `names`, saying which one was most
+ * likely meant (or `hints[name]`, for a name that belongs elsewhere); `undefined` when every
+ * name is known. A misspelt option would otherwise keep its default without a word.
  */
-export function refuseUnknownOptions(
+export function unknownOption(
   options: object,
   names: object,
-  { prefix = '', hints = {} }: { prefix?: string; hints?: Readonly<Record<string, string>> } = {},
-): void {
+  { prefix = '', hints = {} }: OptionsPlace = {},
+): string | undefined {
   for (const name of Object.keys(options)) {
     if (Object.hasOwn(names, name)) continue
     const hint = (Object.hasOwn(hints, name) && hints[name]) || didYouMean(name, Object.keys(names))
-    throw configurationError(`unknown option ${excerpt(prefix + name)}${hint}`)
+    return `unknown option ${excerpt(prefix + name)}${hint}`
   }
+  return undefined
+}
+
+/** {@link unknownOption} as a `CONFIGURATION` error. */
+export function refuseUnknownOptions(options: object, names: object, place?: OptionsPlace): void {
+  const problem = unknownOption(options, names, place)
+  if (problem !== undefined) throw configurationError(problem)
 }
 
 /** A positive integer option, or its default; anything else is a configuration error. */
