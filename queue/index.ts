@@ -12,6 +12,7 @@ import {
   eventTypeName,
   HandlerRegistry,
   refuseUnknownOptions,
+  requireMethods,
   settledOutcome,
   telemetryFor,
   within,
@@ -76,6 +77,10 @@ export function createQueue(
   name: string,
   options: { connection: ConnectionOptions; prefix?: string },
 ): Queue {
+  if (typeof options !== 'object' || options === null || options.connection === undefined) {
+    throw new WebhookError('CONFIGURATION', 'createQueue needs `connection` (your Redis)')
+  }
+  refuseUnknownOptions(options, { connection: true, prefix: true })
   const connection =
     typeof options.connection === 'object' && !('status' in options.connection)
       ? { ...options.connection, enableOfflineQueue: false }
@@ -99,6 +104,11 @@ export function bullmqSink(
   options: { jobOptions?: JobsOptions; window?: number } = {},
 ): EventSink {
   refuseUnknownOptions(options, { jobOptions: true, window: true })
+  requireMethods(
+    queue,
+    ['addBulk', 'waitUntilReady', 'toKey', 'count'],
+    'bullmqSink needs a BullMQ Queue (createQueue makes one)',
+  )
   const { jobOptions = {}, window = DEFAULT_DUPLICATE_WINDOW_MS } = options
   if (!Number.isSafeInteger(window) || window < 1) {
     throw new WebhookError('CONFIGURATION', '`window` must be a positive whole number of ms')
@@ -196,6 +206,12 @@ export function createWorker(
     openTelemetry?: TelemetryOptions | false
   },
 ): Worker<EventJobData> {
+  if (typeof options !== 'object' || options === null) {
+    throw new WebhookError(
+      'CONFIGURATION',
+      "createWorker needs BullMQ's worker options, `connection` at least",
+    )
+  }
   const registry = new HandlerRegistry<WorkerContext>()
   registry.addMap(handlers)
   const { openTelemetry, ...workerOptions } = options

@@ -257,3 +257,15 @@ export function positiveInteger(value: number | undefined, name: string, fallbac
   }
   return value
 }
+
+/**
+ * Refuses, when a factory runs, a client that lacks a method the package will call on it: a
+ * missing or wrong client would otherwise fail only at the first request, as a 503.
+ */
+export function requireMethods(value: unknown, methods: readonly string[], message: string): void {
+  const usable =
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+  if (!usable) throw configurationError(message)
+}

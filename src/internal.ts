@@ -2,7 +2,13 @@
 // package entry, and not part of the public API (see the README's "Public API").
 
 export { attachOn, HandlerRegistry } from './delivery/handlers.js'
-export { refuseUnknownOptions, unknownOption, WebhookError } from './errors.js'
+export {
+  didYouMean,
+  refuseUnknownOptions,
+  requireMethods,
+  unknownOption,
+  WebhookError,
+} from './errors.js'
 export { logByDefault, receiverFrom, receiverWithPath, reportTo } from './receiver.js'
 export { ParsedBody } from './request/request.js'
 export { eventTypeName, settledOutcome, telemetryFor } from './telemetry/telemetry.js'

@@ -60,7 +60,7 @@ describe('store options', () => {
   // A misspelt option would silently keep its default: another table, another key prefix.
   it('each store refuses an option it does not know, naming the one meant', () => {
     const pg = { query: async () => ({ rows: [], rowCount: 0 }) }
-    const redis = {} as Parameters<typeof redisStore>[0]
+    const redis = { eval: async () => 0, get: async () => null }
     for (const [build, message] of [
       [
         () => memoryStore({ maxSize: 10 } as never),
@@ -89,6 +89,53 @@ describe('store options', () => {
     expect(() =>
       postgresStore(pg, { table: 't', createTable: false, cleanupEveryMs: 1 }),
     ).not.toThrow()
+  })
+})
+
+describe('store arguments', () => {
+  const configuration = (message: RegExp) =>
+    expect.objectContaining({ code: 'CONFIGURATION', message: expect.stringMatching(message) })
+
+  // `max: 0` kept no done marker at all: every replay ran its handlers again, without a word.
+  it('memoryStore refuses a max that is not a positive integer', () => {
+    for (const max of [0, -1, 1.5, Number.NaN, '5']) {
+      expect(() => memoryStore({ max: max as number })).toThrow(
+        configuration(/`max` must be a positive integer/),
+      )
+    }
+    expect(memoryStore({ max: 1 }).size).toBe(0)
+  })
+
+  // A missing client used to surface only at the first delivery, as a 503 on every request.
+  it('redisStore and postgresStore refuse a client they cannot call', () => {
+    for (const client of [undefined, null, {}, { eval: async () => 0 }, 'redis://x']) {
+      expect(() => redisStore(client as never)).toThrow(configuration(/needs a Redis client/))
+    }
+    for (const client of [undefined, {}, { query: 'SELECT 1' }]) {
+      expect(() => postgresStore(client as never)).toThrow(configuration(/needs a `pg` Pool/))
+    }
+  })
+
+  it('refuse option values of the wrong kind', () => {
+    const redis = { eval: async () => 0, get: async () => null }
+    const pg = { query: async () => ({ rows: [], rowCount: 0 }) }
+    expect(() => redisStore(redis, { prefix: 5 as never })).toThrow(
+      configuration(/`prefix` must be a string/),
+    )
+    for (const cleanupEveryMs of [-1, Number.NaN, '60000']) {
+      expect(() => postgresStore(pg, { cleanupEveryMs: cleanupEveryMs as number })).toThrow(
+        configuration(/`cleanupEveryMs` must be a number of ms, 0 or more/),
+      )
+    }
+    expect(() => postgresStore(pg, { cleanupEveryMs: 0 })).not.toThrow()
+    for (const table of ['events; DROP TABLE x', 'a.b.c', '1events', 7]) {
+      expect(() => postgresStore(pg, { table: table as string })).toThrow(
+        configuration(/is not a table name/),
+      )
+      expect(() => postgresStoreMigration(table as string)).toThrow(
+        configuration(/is not a table name/),
+      )
+    }
   })
 })
 

@@ -142,6 +142,23 @@ describe('queue mode configuration', () => {
     )
   })
 
+  // Found at the first delivery before, as a TypeError and a 503 on every request.
+  it('bullmqSink, createQueue and createWorker refuse what they cannot use', () => {
+    const configuration = (message: RegExp) =>
+      expect.objectContaining({ code: 'CONFIGURATION', message: expect.stringMatching(message) })
+    for (const queue of [undefined, {}, { add: () => {} }]) {
+      expect(() => bullmqSink(queue as never)).toThrow(configuration(/needs a BullMQ Queue/))
+    }
+    expect(() => createQueue('q', undefined as never)).toThrow(configuration(/`connection`/))
+    expect(() => createQueue('q', {} as never)).toThrow(configuration(/`connection`/))
+    expect(() =>
+      createQueue('q', { connection: { host: '127.0.0.1' }, prefx: 'x' } as never),
+    ).toThrow(configuration(/unknown option "prefx" \(did you mean "prefix"\?\)/))
+    expect(() => createWorker('q', { send: () => {} }, undefined as never)).toThrow(
+      configuration(/worker options/),
+    )
+  })
+
   it('job ids are valid for BullMQ (no colon, not an integer) and stable', () => {
     const id = jobIdFor('m:click:1:2')
     expect(id).toMatch(/^sc-[0-9a-f]{40}$/)

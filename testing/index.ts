@@ -3,8 +3,13 @@
  * them, typed sample events, a helper that posts a signed batch to your running server, and the
  * conformance suite for an idempotency store you write yourself. Not for production code.
  */
-import { DEFAULT_SIGNATURE_HEADER, type EventName, type WireEvent } from '../src/index.js'
-import { signDelivery } from '../src/internal.js'
+import {
+  DEFAULT_SIGNATURE_HEADER,
+  type EventName,
+  WebhookError,
+  type WireEvent,
+} from '../src/index.js'
+import { refuseUnknownOptions, signDelivery } from '../src/internal.js'
 
 export { type SignedDelivery, signDelivery, signForm, signJson } from '../src/internal.js'
 export { messageId, SAMPLE_TYPES, sampleEvent } from './samples.js'
@@ -41,6 +46,18 @@ export interface PostSignedBatchOptions {
  * expect(response.status).toBe(200)
  */
 export async function postSignedBatch(options: PostSignedBatchOptions): Promise<Response> {
+  refuseUnknownOptions(options, {
+    url: true,
+    key: true,
+    events: true,
+    signedUrl: true,
+    field: true,
+    header: true,
+    fetch: true,
+  } satisfies Record<keyof PostSignedBatchOptions, true>)
+  if (typeof options.url !== 'string') {
+    throw new WebhookError('CONFIGURATION', 'postSignedBatch needs `url`, your webhook endpoint')
+  }
   const { body, headers } = await signDelivery({
     key: options.key,
     url: options.signedUrl ?? options.url,

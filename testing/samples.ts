@@ -1,4 +1,5 @@
-import { EVENT_NAMES, type EventName, type WireEvent } from '../src/index.js'
+import { EVENT_NAMES, type EventName, WebhookError, type WireEvent } from '../src/index.js'
+import { didYouMean } from '../src/internal.js'
 
 /** The event types the emulator can trigger: all seven documented ones. */
 export const SAMPLE_TYPES: readonly EventName[] = EVENT_NAMES
@@ -31,6 +32,12 @@ export function sampleEvent<N extends EventName>(
   type: N,
   overrides: Partial<WireEvent<N>> = {},
 ): WireEvent<N> {
+  if (!SAMPLE_TYPES.includes(type)) {
+    throw new WebhookError(
+      'CONFIGURATION',
+      `sampleEvent: unknown event type ${JSON.stringify(type)}${didYouMean(String(type), SAMPLE_TYPES)}; expected one of ${SAMPLE_TYPES.join(', ')}`,
+    )
+  }
   const ts = overrides.ts ?? Date.now()
   const made = build(type, {
     _id: messageId(),

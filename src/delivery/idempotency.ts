@@ -1,4 +1,9 @@
-import { refuseUnknownOptions } from '../errors.js'
+import {
+  configurationError,
+  positiveInteger,
+  refuseUnknownOptions,
+  requireMethods,
+} from '../errors.js'
 
 /**
  * De-duplication of events across retries, replays and instances. SendClean retries a whole
@@ -76,7 +81,8 @@ export function memoryStore(options: { max?: number } = {}): IdempotencyStore & 
   readonly size: number
 } {
   refuseUnknownOptions(options, { max: true })
-  const { max = 100_000 } = options
+  // At `max: 0` every done marker would be evicted as it is made: replays would run again.
+  const max = positiveInteger(options.max, 'max', 100_000)
   // Map keeps insertion order: the first entries are the oldest, evicted first.
   const entries = new Map<string, Entry>()
   // Handlers completed by attempts that did not finish, kept apart so a lost lease keeps them.
@@ -199,7 +205,13 @@ export function redisStore(
   options: { prefix?: string } = {},
 ): IdempotencyStore & { outcome(key: string): Promise<EventOutcome | undefined> } {
   refuseUnknownOptions(options, { prefix: true })
+  requireMethods(
+    client,
+    ['eval', 'get'],
+    'redisStore needs a Redis client with `eval` and `get` (an ioredis client, or node-redis in legacy mode)',
+  )
   const { prefix = 'sendclean-webhooks:event:' } = options
+  if (typeof prefix !== 'string') throw configurationError('`prefix` must be a string')
   // `{…}` is a hash tag: both keys of an event land in one slot of a Redis Cluster.
   const keys = (key: string): [string, string] => [
     `${prefix}{${key}}`,

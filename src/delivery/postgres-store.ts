@@ -1,4 +1,4 @@
-import { refuseUnknownOptions } from '../errors.js'
+import { configurationError, excerpt, refuseUnknownOptions, requireMethods } from '../errors.js'
 import type { ClaimResult, EventOutcome, IdempotencyStore } from './idempotency.js'
 
 /** The part of a `pg` Pool or Client the PostgreSQL store uses (`query` with parameters). */
@@ -33,7 +33,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?
  * done marker's expiry after.
  */
 export function postgresStoreMigration(table = 'sendclean_webhook_events'): string {
-  if (!IDENTIFIER.test(table)) throw new Error(`postgresStore: "${table}" is not a table name`)
+  if (typeof table !== 'string' || !IDENTIFIER.test(table)) {
+    throw configurationError(
+      `postgresStore: ${excerpt(String(table))} is not a table name (letters, digits and _, optionally schema.table)`,
+    )
+  }
   return `CREATE TABLE IF NOT EXISTS ${table} (
   key text PRIMARY KEY,
   state text NOT NULL,
@@ -67,11 +71,19 @@ export function postgresStore(
     createTable: true,
     cleanupEveryMs: true,
   } satisfies Record<keyof PostgresStoreOptions, true>)
+  requireMethods(
+    client,
+    ['query'],
+    'postgresStore needs a `pg` Pool or Client (anything with `query(text, values)`)',
+  )
   const {
     table = 'sendclean_webhook_events',
     createTable = false,
     cleanupEveryMs = 60_000,
   } = options
+  if (typeof cleanupEveryMs !== 'number' || !(cleanupEveryMs >= 0)) {
+    throw configurationError('`cleanupEveryMs` must be a number of ms, 0 or more')
+  }
   const migration = postgresStoreMigration(table)
   let ready: Promise<unknown> | undefined
   const query = async (text: string, values: unknown[]) => {

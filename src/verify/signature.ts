@@ -1,5 +1,6 @@
 import { hmacSha1Base64, type SignedPart } from '#platform'
 import { DEFAULT_EVENTS_FIELD, DEFAULT_SIGNATURE_HEADER } from '../constants.js'
+import { configurationError, refuseUnknownOptions } from '../errors.js'
 import { compareBytes, decodeForm, type FormField, type Signed } from '../request/form.js'
 
 export type { SignedPart }
@@ -45,6 +46,25 @@ export async function matchesAnyKey(
   return matched
 }
 
+/**
+ * Refuses what a signing helper cannot have been meant to sign with: a mistake here would
+ * only show later, as a delivery the receiver answers 401.
+ */
+function checkSigning(options: object, names: object, what: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw configurationError(`${what} takes an options object`)
+  }
+  refuseUnknownOptions(options, names)
+  const { key, url } = options as { key?: unknown; url?: unknown }
+  // The empty key is one anybody can sign with: no receiver accepts it.
+  if (typeof key !== 'string' || key === '') {
+    throw configurationError(`${what} needs \`key\`, the webhook key to sign with`)
+  }
+  if (typeof url !== 'string') {
+    throw configurationError(`${what} needs \`url\`, the URL the webhook is registered for`)
+  }
+}
+
 type Fields = Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>
 
 /** Fields given as strings, as the decoder would have produced them. */
@@ -71,6 +91,7 @@ function fieldsOf(entries: ReadonlyArray<readonly [string, string]>): FormField[
 export async function signForm(
   options: { key: string; url: string } & ({ fields: Fields } | { body: string | Uint8Array }),
 ): Promise<string> {
+  checkSigning(options, { key: true, url: true, fields: true, body: true }, 'signForm')
   let fields: FormField[]
   if ('body' in options) {
     const body = typeof options.body === 'string' ? encoder.encode(options.body) : options.body
@@ -94,6 +115,7 @@ export async function signJson(options: {
   url: string
   body: string | Uint8Array
 }): Promise<string> {
+  checkSigning(options, { key: true, url: true, body: true }, 'signJson')
   const body = typeof options.body === 'string' ? encoder.encode(options.body) : options.body
   return hmacSha1Base64(options.key, jsonSignedParts(options.url, body))
 }
@@ -123,6 +145,14 @@ export async function signDelivery(options: {
   /** Header name; default `X-SendCleanTES-Signature`. */
   header?: string
 }): Promise<SignedDelivery> {
+  checkSigning(
+    options,
+    { key: true, url: true, events: true, field: true, header: true },
+    'signDelivery',
+  )
+  if (options.events === undefined) {
+    throw configurationError('signDelivery needs `events` (an array, or its JSON text)')
+  }
   const field = options.field ?? DEFAULT_EVENTS_FIELD
   const value = typeof options.events === 'string' ? options.events : JSON.stringify(options.events)
   const signature = await signForm({ key: options.key, url: options.url, fields: [[field, value]] })
