@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { startEmulator } from '../emulator/index.js'
 import { wantsColour } from '../emulator/live-log.js'
 import { version } from '../package.json'
@@ -10,7 +10,7 @@ import {
   type EventName,
   verifyWebhook,
 } from '../src/index.js'
-import { timingSafeEqualString } from '../src/internal.js'
+import { didYouMean, timingSafeEqualString } from '../src/internal.js'
 import { SAMPLE_TYPES, sampleEvent, signDelivery, signForm, signJson } from '../testing/index.js'
 import { triggerOnEmulator } from './follow.js'
 import { listen } from './listen.js'
@@ -27,6 +27,8 @@ const USAGE = {
                            $SENDCLEAN_STATE_FILE or ~/.config/sendclean-webhooks/listen.json
       --port N             the emulator's port (default $SENDCLEAN_EMULATOR_PORT or ${DEFAULT_PORT}; 0: any)
       --emulator URL       join the emulator at URL instead
+      --owner-id, --token, --attempts, --retry-delay-ms
+                           as for emulator, when listen starts one
 `,
   emulator: `  emulator                 run a local SendClean (management API + signed deliveries)
       --port N             default $SENDCLEAN_EMULATOR_PORT or 8025 (0: any free port)
@@ -62,6 +64,7 @@ const USAGE = {
   webhooks: `  webhooks list | add URL | delete ID | reset-key ID
                            manage webhooks on the emulator (default, on --emulator) or, with
                            --api-key TOKEN --owner-id ID, on SendClean's API (--base-url)
+      --token TOKEN        the emulator's token, when it was started with one
       --events a,b         with add: event types (default SendClean's six)
       --description TEXT   with add
       --store-log          with add: keep a delivery log
@@ -76,6 +79,78 @@ const TYPES = `Event types: ${SAMPLE_TYPES.join(', ')}\n`
 const HELP = `sendclean-webhooks <command> [options]\n\nCommands:\n${Object.values(USAGE).join('')}\n${TYPES}${EXIT_CODES}`
 
 class UsageError extends Error {}
+
+/** Every command's options, for the parser. */
+const OPTIONS = {
+  port: { type: 'string' },
+  'owner-id': { type: 'string' },
+  token: { type: 'string' },
+  'data-file': { type: 'string' },
+  url: { type: 'string' },
+  key: { type: 'string', multiple: true },
+  count: { type: 'string' },
+  batch: { type: 'string' },
+  field: { type: 'string' },
+  body: { type: 'string' },
+  'body-file': { type: 'string' },
+  'headers-file': { type: 'string' },
+  json: { type: 'boolean' },
+  emulator: { type: 'string' },
+  webhook: { type: 'string' },
+  quiet: { type: 'boolean' },
+  attempts: { type: 'string' },
+  'retry-delay-ms': { type: 'string' },
+  'forward-to': { type: 'string' },
+  events: { type: 'string' },
+  'api-key': { type: 'string' },
+  'base-url': { type: 'string' },
+  description: { type: 'string' },
+  'store-log': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options']
+
+/** The options each command reads: one meant for another command is refused, not ignored. */
+const COMMAND_OPTIONS: Record<keyof typeof USAGE, readonly (keyof typeof OPTIONS)[]> = {
+  listen: [
+    'forward-to',
+    'events',
+    'key',
+    'port',
+    'emulator',
+    'owner-id',
+    'token',
+    'attempts',
+    'retry-delay-ms',
+  ],
+  emulator: ['port', 'owner-id', 'token', 'data-file', 'attempts', 'retry-delay-ms', 'quiet'],
+  trigger: ['emulator', 'webhook', 'url', 'key', 'count', 'batch', 'field'],
+  sign: ['url', 'key', 'body', 'body-file', 'json'],
+  verify: ['url', 'key', 'headers-file', 'body', 'body-file'],
+  webhooks: [
+    'api-key',
+    'owner-id',
+    'token',
+    'base-url',
+    'emulator',
+    'events',
+    'description',
+    'store-log',
+  ],
+}
+
+/** `trigger does not take --cont (did you mean --count?)`, or which commands take it. */
+function notTaken(command: keyof typeof USAGE, name: string): UsageError {
+  const elsewhere = Object.entries(COMMAND_OPTIONS)
+    .filter(([, names]) => (names as readonly string[]).includes(name))
+    .map(([other]) => other)
+  const hint =
+    elsewhere.length > 0
+      ? ` (${elsewhere.join(' and ')} ${elsewhere.length === 1 ? 'does' : 'do'})`
+      : didYouMean(name, COMMAND_OPTIONS[command]).replace(/"([^"]+)"/, '--$1')
+  return new UsageError(`${command} does not take --${name}${hint}`)
+}
+
+const isCommand = (command: string): command is keyof typeof USAGE =>
+  Object.hasOwn(COMMAND_OPTIONS, command)
 
 function need<T>(value: T | undefined, name: string): T {
   if (value === undefined || value === '') throw new UsageError(`--${name} is required`)
@@ -100,7 +175,11 @@ function port(value: string | undefined): number {
 /** Event type names as given; an unknown one is a usage error. */
 function eventTypes(types: string[]): string[] {
   const bad = types.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
-  if (bad) throw new UsageError(`unknown event type "${bad}"; expected ${SAMPLE_TYPES.join(', ')}`)
+  if (bad) {
+    throw new UsageError(
+      `unknown event type "${bad}"${didYouMean(bad, SAMPLE_TYPES)}; expected ${SAMPLE_TYPES.join(', ')}`,
+    )
+  }
   return types
 }
 
@@ -127,6 +206,24 @@ function body(values: { body?: string; 'body-file'?: string }): string {
   return need(values.body, 'body')
 }
 
+/**
+ * The command's options, parsed (every command's options are known to the parser; the command
+ * is then kept to its own). A name nobody takes says which one was most likely meant.
+ */
+function parseCommandArgs(command: keyof typeof USAGE, args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: OPTIONS,
+    })
+  } catch (error) {
+    const unknown = /^Unknown option '--([^']+)'/.exec((error as Error).message)?.[1]
+    if (unknown === undefined) throw error
+    throw notTaken(command, unknown)
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (command === '--version' || command === '-v' || command === 'version') {
@@ -145,36 +242,13 @@ async function main(argv: string[]): Promise<number> {
     )
     return 0
   }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      'owner-id': { type: 'string' },
-      token: { type: 'string' },
-      'data-file': { type: 'string' },
-      url: { type: 'string' },
-      key: { type: 'string', multiple: true },
-      count: { type: 'string' },
-      batch: { type: 'string' },
-      field: { type: 'string' },
-      body: { type: 'string' },
-      'body-file': { type: 'string' },
-      'headers-file': { type: 'string' },
-      json: { type: 'boolean' },
-      emulator: { type: 'string' },
-      webhook: { type: 'string' },
-      quiet: { type: 'boolean' },
-      attempts: { type: 'string' },
-      'retry-delay-ms': { type: 'string' },
-      'forward-to': { type: 'string' },
-      events: { type: 'string' },
-      'api-key': { type: 'string' },
-      'base-url': { type: 'string' },
-      description: { type: 'string' },
-      'store-log': { type: 'boolean' },
-    },
-  })
+  if (!isCommand(command)) {
+    throw new UsageError(`unknown command "${command}"${didYouMean(command, Object.keys(USAGE))}`)
+  }
+  const { values, positionals } = parseCommandArgs(command, rest)
+  const given = Object.keys(values) as (keyof typeof OPTIONS)[]
+  const foreign = given.find((name) => !COMMAND_OPTIONS[command].includes(name))
+  if (foreign !== undefined) throw notTaken(command, foreign)
   const env = process.env
 
   switch (command) {
@@ -339,8 +413,6 @@ async function main(argv: string[]): Promise<number> {
         return 1
       }
     }
-    default:
-      throw new UsageError(`unknown command "${command}"`)
   }
 }
 

@@ -51,6 +51,20 @@ describe('sendclean-webhooks CLI', { timeout: 20_000 }, () => {
     )
   }, 20_000)
 
+  // Every command's options used to be accepted by every command and ignored where they did not
+  // apply: `trigger click --forward-to URL` delivered to the emulator, not to URL.
+  it('refuses an option its command does not take, saying which command does or what was meant', async () => {
+    const foreign = await cli('trigger', 'click', '--forward-to', 'http://127.0.0.1:9/hook')
+    expect(foreign).toMatchObject({ code: 2, stdout: '' })
+    expect(foreign.stderr).toContain('trigger does not take --forward-to (listen does)')
+    const misspelt = await cli('trigger', 'click', '--cont', '2')
+    expect(misspelt.code).toBe(2)
+    expect(misspelt.stderr).toContain('trigger does not take --cont (did you mean --count?)')
+    const type = await cli('trigger', 'clik', '--url', 'http://127.0.0.1:9/hook', '--key', 'k')
+    expect(type.code).toBe(2)
+    expect(type.stderr).toContain('unknown event type "clik" (did you mean "click"?)')
+  }, 20_000)
+
   it('sign prints the SPEC §3 signature of a form body', async () => {
     const { body, signature } = formDelivery()
     const res = await cli(
