@@ -191,6 +191,11 @@ function parseLenient(text: string): unknown {
   }
 }
 
+/** A content-type as an error may quote it: its media type only, and short. */
+function excerptType(type: string): string {
+  return (type.split(';')[0] ?? '').trim().slice(0, 64) || 'no content-type'
+}
+
 /** Calls that can be repeated without a second effect: only these are retried after a 5xx. */
 const IDEMPOTENT = new Set(['listWebhook', 'getWebhookInfo', 'editWebhook'])
 
@@ -288,11 +293,19 @@ export function createClient(options: ClientOptions) {
         await res.body?.cancel()
         throw httpError(method, res.status)
       }
+      const text = await res.text()
       let parsed: unknown
       try {
-        parsed = parseLenient(await res.text())
-      } catch (cause) {
-        throw new SendCleanApiError('response', 'the answer is not JSON', { method, cause })
+        parsed = parseLenient(text)
+      } catch {
+        // Not JSON.parse's error as the cause: its message quotes the answer, which can hold
+        // webhook keys. What kind of answer it was is enough to tell a proxy's error page.
+        const type = res.headers.get('content-type') ?? 'no content-type'
+        throw new SendCleanApiError(
+          'response',
+          `the answer is not JSON (${excerptType(type)}, ${text.length} characters)`,
+          { method },
+        )
       }
       const result = envelope.safeParse(parsed)
       if (!result.success) {

@@ -43,7 +43,15 @@ export interface Store {
 export function openStore(dataFile?: string): Store {
   const webhooks = new Map<string, StoredWebhook>()
   if (dataFile && existsSync(dataFile)) {
-    const saved = JSON.parse(readFileSync(dataFile, 'utf8')) as { webhooks?: StoredWebhook[] }
+    let saved: { webhooks?: StoredWebhook[] }
+    try {
+      saved = JSON.parse(readFileSync(dataFile, 'utf8'))
+    } catch {
+      // Not JSON.parse's message: it quotes the file, which holds every webhook's key.
+      throw new Error(
+        `the data file ${dataFile} is not valid JSON: fix it, or remove it to start afresh`,
+      )
+    }
     for (const webhook of saved.webhooks ?? []) webhooks.set(webhook.webhook_id, webhook)
   }
   return {

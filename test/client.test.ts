@@ -151,6 +151,25 @@ describe('client transport', () => {
     return { base: await listen(server), calls: () => n }
   }
 
+  // JSON.parse's message quotes the text it failed on ("{"key":aVLnPysvkK"... is not valid
+  // JSON"): as the error's cause, part of a webhook key reached whatever logged the error.
+  it('an answer that is not JSON is reported without quoting it', async () => {
+    const key = 'aVLnPysvkKUU95AFrb47Zr'
+    const { base } = await serve(() => [
+      200,
+      `{"status":"success","webhook_list":[{"key":${key}}]}`,
+      { 'content-type': 'text/html; charset=utf-8' },
+    ])
+    const api = createClient({ ownerId: OWNER, token: TOKEN, baseUrl: base })
+    const error = await api.listWebhooks().catch((e) => e)
+    expect(error).toBeInstanceOf(SendCleanApiError)
+    expect(error).toMatchObject({ kind: 'response', method: 'listWebhook' })
+    expect(error.message).toContain('the answer is not JSON (text/html, 68 characters)')
+    expect(error.cause).toBeUndefined()
+    const logged = `${error.message} ${String(error.cause)} ${JSON.stringify(error)}`
+    expect(logged).not.toContain(key.slice(0, 6))
+  })
+
   it('retries 429 and 5xx with backoff, then succeeds', async () => {
     const { base, calls } = await serve((n) =>
       n === 1

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -216,6 +216,20 @@ describe('emulator', () => {
       baseUrl: second.url,
     }).listWebhooks()
     expect(after).toEqual(before)
+  })
+
+  // JSON.parse's own message quotes the text around the fault: here, part of a key.
+  it('refuses a data file that is not JSON without quoting it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sendclean-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const dataFile = join(dir, 'state.json')
+    writeFileSync(dataFile, '{"webhooks":[{"key":aVLnPysvkKUU95AFrb47Zr}]}')
+    const error = await startEmulator({ ownerId: OWNER, token: TOKEN, dataFile }).catch((e) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect(error.message).toBe(
+      `the data file ${dataFile} is not valid JSON: fix it, or remove it to start afresh`,
+    )
+    expect(String(error.cause)).not.toContain('aVLnPy')
   })
 
   it('refuses an option it does not know before it listens (a misspelt dataFile would keep nothing)', async () => {
