@@ -59,7 +59,13 @@ function body(req: Request) {
 export function createExpressMiddleware(
   receiverOrOptions: ReceiverSource<ExpressContext>,
 ): ExpressMiddleware {
-  const receiver = receiverFrom(receiverOrOptions)
+  // biome-ignore lint/complexity/noArguments: a second argument is possible only from JavaScript
+  const extra: unknown = arguments[1]
+  const receiver = receiverFrom(
+    receiverOrOptions,
+    extra,
+    'mount it on its path with app.use(path, …)',
+  )
   const middleware = (async (req, res, next) => {
     try {
       const url = requestUrl(req, req.originalUrl)

@@ -90,7 +90,13 @@ function body(request: FastifyRequest) {
  * {@link sendcleanWebhooks} plugin sets all of this up.
  */
 export function createFastifyHandler(source: ReceiverSource<FastifyContext>): FastifyHandler {
-  const receiver = receiverFrom<FastifyContext>(source)
+  // biome-ignore lint/complexity/noArguments: a second argument is possible only from JavaScript
+  const extra: unknown = arguments[1]
+  const receiver = receiverFrom<FastifyContext>(
+    source,
+    extra,
+    "route it with app.route({ method: ['GET', 'HEAD', 'POST'], url: path, … })",
+  )
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const context = new FastifyContext(request, reply)
     const url = requestUrl(request.raw)

@@ -29,7 +29,9 @@ export type FetchHandler = ((request: Request, ...args: unknown[]) => Promise<Re
  * export { handler as GET, handler as HEAD, handler as POST }
  */
 export function createFetchHandler(receiverOrOptions: ReceiverSource<FetchContext>): FetchHandler {
-  const receiver = receiverFrom(receiverOrOptions)
+  // biome-ignore lint/complexity/noArguments: a second argument is possible only from JavaScript
+  const extra: unknown = arguments[1]
+  const receiver = receiverFrom(receiverOrOptions, extra, 'serve it on its path with your router')
   const handler = (async (request: Request, ...args: unknown[]) => {
     const response = await handleWebRequest(receiver, request, { request, args }, 'fetch')
     // Served by @hono/node-server: a body refused before it was read is closed gracefully.

@@ -33,7 +33,13 @@ export type HonoHandler<E extends Env> = ((c: Context<E>) => Promise<Response>) 
 export function createHonoHandler<E extends Env = Env>(
   receiverOrOptions: ReceiverSource<Context<E>>,
 ): HonoHandler<E> {
-  const receiver = receiverFrom(receiverOrOptions)
+  // biome-ignore lint/complexity/noArguments: a second argument is possible only from JavaScript
+  const extra: unknown = arguments[1]
+  const receiver = receiverFrom(
+    receiverOrOptions,
+    extra,
+    "route it with app.on(['GET', 'HEAD', 'POST'], path, …)",
+  )
   const handler = (async (c) => {
     const incoming = nodeRequestOf(c.env)
     const node = honoNodeRequest(c, incoming, HINT)

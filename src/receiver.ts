@@ -396,7 +396,21 @@ export function logByDefault(
 export type ReceiverSource<C> = Receiver<C> | Receiver<unknown> | ReceiverOptions<C>
 
 /** The receiver given, or a new one built from the options given. */
-export function receiverFrom<C>(source: ReceiverSource<C>): Receiver<C> {
+export function receiverFrom<C>(
+  source: ReceiverSource<C>,
+  /** A second argument the adapter was given (`arguments[1]`): it takes no mount. */
+  extra: unknown = undefined,
+  /** How that adapter is mounted on a path, for the refusal of a second argument. */
+  mountWith = '',
+): Receiver<C> {
+  // Possible only from JavaScript: `(receiver, { path })`, as the Koa and node adapters take it,
+  // would be dropped, and the adapter would answer every path that reaches it. (Not any second
+  // argument: `sources.map(createFetchHandler)` passes an index.)
+  if (typeof extra === 'object' && extra !== null) {
+    throw configurationError(
+      `this adapter takes one argument, a receiver or its options, and no mount: ${mountWith}`,
+    )
+  }
   return source instanceof Receiver ? (source as Receiver<C>) : new Receiver<C>(source)
 }
 

@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import Koa from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createExpressMiddleware } from '../adapters/express.js'
+import { createFastifyHandler } from '../adapters/fastify.js'
 import { createFetchHandler } from '../adapters/fetch.js'
 import { createHonoHandler } from '../adapters/hono.js'
 import { createKoaMiddleware } from '../adapters/koa.js'
@@ -110,6 +111,38 @@ describe('the mount of a receiver built once', () => {
           message: expect.stringContaining('with options, put `path` in them'),
         }),
       )
+    }
+  })
+
+  // `createExpressMiddleware(receiver, { path })`, a habit from the Koa adapter, dropped the path:
+  // mounted with app.use(middleware), it then answered every path of the app.
+  it('the adapters that take no mount refuse a second argument, saying how to mount them', () => {
+    const receiver = createReceiver({ keys: KEY })
+    for (const [create, how] of [
+      [createExpressMiddleware, 'app.use(path, …)'],
+      [createHonoHandler, "app.on(['GET', 'HEAD', 'POST'], path, …)"],
+      [createFetchHandler, 'your router'],
+      [createFastifyHandler, 'app.route('],
+    ] as const) {
+      const call = create as (...args: unknown[]) => unknown
+      for (const source of [receiver, { keys: KEY }]) {
+        expect(() => call(source, { path: PATH })).toThrow(
+          expect.objectContaining({
+            code: 'CONFIGURATION',
+            message: expect.stringContaining(
+              `this adapter takes one argument, a receiver or its options, and no mount`,
+            ),
+          }),
+        )
+        expect(() => call(source, { path: PATH })).toThrow(
+          expect.objectContaining({
+            message: expect.stringContaining(how),
+          }),
+        )
+        expect(() => call(source)).not.toThrow()
+        expect(() => call(source, undefined)).not.toThrow()
+        expect(() => [source].map(call)).not.toThrow() // map passes an index
+      }
     }
   })
 })
