@@ -424,7 +424,7 @@ export function receiverWithPath<C>(
 ): { receiver: Receiver<C>; path: string | undefined } {
   if (source instanceof Receiver) {
     refuseUnknownOptions(mount, { path: true })
-    return { receiver: source as Receiver<C>, path: mount.path }
+    return { receiver: source as Receiver<C>, path: checkPath(mount.path) }
   }
   if (Object.keys(mount).length > 0) {
     throw configurationError(
@@ -432,7 +432,24 @@ export function receiverWithPath<C>(
     )
   }
   const { path, ...options } = source as ReceiverOptions<C> & { path?: string }
-  return { receiver: new Receiver<C>(options), path }
+  return { receiver: new Receiver<C>(options), path: checkPath(path) }
+}
+
+/**
+ * A mount's `path`, compared with the request's path as it arrives: one that cannot equal any
+ * (no leading `/`, a whole URL, a query) would let every delivery fall through to a 404.
+ */
+function checkPath(path: unknown): string | undefined {
+  if (path === undefined) return undefined
+  if (typeof path !== 'string' || !path.startsWith('/') || /[?#]/.test(path)) {
+    const url = typeof path === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(path)
+    throw configurationError(
+      url
+        ? '`path` is the path of the registered URL (`/webhooks/sendclean`), not the whole URL; give the URL as `url`'
+        : '`path` must be the path of the registered URL, starting with `/` and without a query (`/webhooks/sendclean`)',
+    )
+  }
+  return path
 }
 
 /**

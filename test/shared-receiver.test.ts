@@ -99,6 +99,25 @@ describe('the mount of a receiver built once', () => {
     expect(() => createKoaMiddleware(receiver, { path: PATH })).not.toThrow()
   })
 
+  // Compared with the request's path as it arrives, such a path matched nothing: every delivery
+  // fell through to the app's 404, and SendClean kept retrying.
+  it('Koa and node refuse a path no request path can equal, in options or in a mount', () => {
+    const receiver = createReceiver({ keys: KEY })
+    const configuration = (message: string) =>
+      expect.objectContaining({ code: 'CONFIGURATION', message: expect.stringContaining(message) })
+    for (const create of [createKoaMiddleware, createNodeHandler]) {
+      const call = create as (...args: unknown[]) => unknown
+      for (const path of ['webhooks/sendclean', `${PATH}?token=x`, '', 5]) {
+        expect(() => call(receiver, { path })).toThrow(configuration('starting with `/`'))
+        expect(() => call({ keys: KEY, path })).toThrow(configuration('starting with `/`'))
+      }
+      expect(() => call({ keys: KEY, path: `https://example.com${PATH}` })).toThrow(
+        configuration('not the whole URL; give the URL as `url`'),
+      )
+      expect(() => call(receiver, { path: `${PATH}/` })).not.toThrow()
+    }
+  })
+
   it('refuses a mount given with options instead of a receiver (its path would be lost)', () => {
     const withOptions = [
       () => (createKoaMiddleware as (...args: unknown[]) => unknown)({ keys: KEY }, { path: PATH }),
