@@ -4,6 +4,7 @@ import {
   HANDSHAKE_BODY,
   memoryStore,
   type ReceiverOptions,
+  verifyWebhook,
   type WebhookError,
   type WebhookEvent,
   type WebhookRequest,
@@ -108,6 +109,31 @@ describe('configuration fails loudly at construction', () => {
     expect(build).toThrow(expect.objectContaining({ code: 'CONFIGURATION' }))
     expect(build).toThrow(`sendclean-webhooks: ${message}`)
     if (!message.includes('did you mean')) expect(build).not.toThrow(/did you mean/)
+  })
+
+  // Read as a flag or a name, these took effect silently: `strict: 'true'` from an environment
+  // variable was not strict, and `namespace: ''` put every webhook sharing a store in one.
+  it.each([
+    [{ strict: 'true' }, '`strict` must be true or false'],
+    [{ strict: 1 }, '`strict` must be true or false'],
+    [{ namespace: '' }, '`namespace` must be a non-empty string'],
+    [{ namespace: 5 }, '`namespace` must be a non-empty string'],
+  ])('refuses %j', async (extra, message) => {
+    const build = () => createReceiver({ keys: KEY, ...extra } as ReceiverOptions)
+    expect(build).toThrow(
+      expect.objectContaining({ code: 'CONFIGURATION', message: `sendclean-webhooks: ${message}` }),
+    )
+    if ('strict' in extra) {
+      await expect(
+        verifyWebhook({
+          body: '',
+          headers: {},
+          url: 'https://example.com/hook',
+          keys: KEY,
+          ...extra,
+        } as never),
+      ).rejects.toThrow(`sendclean-webhooks: ${message}`)
+    }
   })
 
   it('takes every option it documents, at every level', () => {

@@ -126,8 +126,16 @@ export function resolveDeliveryOptions(
       )
     }
   }
-  if (options.namespace !== undefined && typeof options.namespace !== 'string') {
-    throw configurationError('`namespace` must be a string')
+  // An empty namespace (a variable left unset) would put every webhook in one.
+  if (
+    options.namespace !== undefined &&
+    (typeof options.namespace !== 'string' || !options.namespace)
+  ) {
+    throw configurationError('`namespace` must be a non-empty string')
+  }
+  // `strict: 'true'` (from an environment variable) would silently not be strict.
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') {
+    throw configurationError('`strict` must be true or false')
   }
   if (options.identity !== undefined && typeof options.identity !== 'function') {
     throw configurationError('`identity` must be a function of the event')

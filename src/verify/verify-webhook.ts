@@ -76,6 +76,9 @@ function headerReader(headers: VerifyWebhookOptions['headers']): HeaderReader {
 export async function verifyWebhook(options: VerifyWebhookOptions): Promise<WebhookEvent[]> {
   if (typeof options === 'object' && options !== null)
     refuseUnknownOptions(options, WEBHOOK_OPTIONS)
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') {
+    throw configurationError('`strict` must be true or false')
+  }
   const config = resolveVerifyOptions<undefined>({
     keys: options.keys,
     url: options.url,
