@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { EVENT_NAMES, type EventName, parseEvent } from '../src/index.js'
-import { refuseUnknownOptions } from '../src/internal.js'
+import { positiveInteger, refuseUnknownOptions, WebhookError } from '../src/internal.js'
 import { sampleEvent } from '../testing/index.js'
 import { Bus, type Delivery, type Listener } from './bus.js'
 import { createDelivery, requester, type TriggerInput } from './delivery.js'
@@ -149,12 +149,39 @@ function allowed(req: IncomingMessage, hosts: ReadonlySet<string>): boolean {
   }
 }
 
+/**
+ * What the defaults of `startEmulator` do not cover: a value of the wrong kind would otherwise
+ * take effect strangely (a `port` of `'abc'` is a Unix socket of that name; `attempts: 0`
+ * delivers nothing).
+ */
+function checkEmulatorOptions(options: EmulatorOptions): void {
+  const refuse = (message: string) => {
+    throw new WebhookError('CONFIGURATION', `startEmulator: ${message}`)
+  }
+  for (const name of ['ownerId', 'token'] as const) {
+    if (typeof options[name] !== 'string' || options[name] === '') {
+      refuse(`\`${name}\` must be a non-empty string`)
+    }
+  }
+  const { port, retryDelayMs, dataFile } = options
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    refuse('`port` must be a port number (0 for any free port)')
+  }
+  if (retryDelayMs !== undefined && !(Number.isSafeInteger(retryDelayMs) && retryDelayMs >= 0)) {
+    refuse('`retryDelayMs` must be a whole number of ms, 0 or more')
+  }
+  if (dataFile !== undefined && (typeof dataFile !== 'string' || dataFile === '')) {
+    refuse('`dataFile` must be a file path')
+  }
+}
+
 /** Start the emulator. Resolves once it listens. */
 export async function startEmulator(options: EmulatorOptions) {
   refuseUnknownOptions(options, EMULATOR_OPTIONS)
-  const attempts = options.attempts ?? 5
+  checkEmulatorOptions(options)
+  const attempts = positiveInteger(options.attempts, 'attempts', 5)
   const retryDelayMs = options.retryDelayMs ?? 1000
-  const timeoutMs = options.timeoutMs ?? 10_000
+  const timeoutMs = positiveInteger(options.timeoutMs, 'timeoutMs', 10_000)
   const store = openStore(options.dataFile)
   const { webhooks, logs } = store
   const bus = new Bus()

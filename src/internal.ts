@@ -4,6 +4,7 @@
 export { attachOn, HandlerRegistry } from './delivery/handlers.js'
 export {
   didYouMean,
+  positiveInteger,
   refuseUnknownOptions,
   requireMethods,
   unknownOption,

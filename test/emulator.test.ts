@@ -232,6 +232,25 @@ describe('emulator', () => {
     expect(String(error.cause)).not.toContain('aVLnPy')
   })
 
+  // A port of 'abc' listened on a Unix socket of that name; attempts: 0 delivered nothing; an
+  // empty token let any caller that sent an empty one manage the webhooks.
+  it.each([
+    [{ port: 'abc' }, 'startEmulator: `port` must be a port number'],
+    [{ port: 70_000 }, 'startEmulator: `port` must be a port number'],
+    [{ attempts: 0 }, '`attempts` must be a positive integer'],
+    [{ retryDelayMs: -1 }, 'startEmulator: `retryDelayMs` must be a whole number of ms'],
+    [{ timeoutMs: '5s' }, '`timeoutMs` must be a positive integer'],
+    [{ token: '' }, 'startEmulator: `token` must be a non-empty string'],
+    [{ ownerId: undefined }, 'startEmulator: `ownerId` must be a non-empty string'],
+    [{ dataFile: 5 }, 'startEmulator: `dataFile` must be a file path'],
+  ])('refuses %j before it listens', async (extra, message) => {
+    await expect(
+      startEmulator({ ownerId: OWNER, token: TOKEN, ...extra } as never),
+    ).rejects.toThrow(
+      expect.objectContaining({ code: 'CONFIGURATION', message: expect.stringContaining(message) }),
+    )
+  })
+
   it('refuses an option it does not know before it listens (a misspelt dataFile would keep nothing)', async () => {
     await expect(
       startEmulator({ ownerId: OWNER, token: TOKEN, datafile: 'x.json' } as never),
