@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backoffMs, sleep, unknownOption } from '../src/internal.js'
+import { backoffMs, didYouMean, sleep, unknownOption } from '../src/internal.js'
 
 /**
  * A typed client for SendClean's webhook management API (`/settings/*Webhook`). fetch-based,
@@ -69,6 +69,8 @@ export interface WebhookInfo extends Webhook {
  * (`validation`, `general`, `authentication`: its `name`), a non-200 HTTP answer after the
  * retries (`http`), no answer (`network`, `timeout`), an answer that is not what the API
  * documents (`response`), or the client was created with unusable options (`configuration`).
+ * `validation` is also what the client throws, before it sends anything, for input SendClean
+ * could not take: a `url` that is not absolute, an unknown event type or field, no webhook id.
  */
 export type ClientErrorKind =
   | 'validation'
@@ -194,6 +196,79 @@ function parseLenient(text: string): unknown {
 /** A content-type as an error may quote it: its media type only, and short. */
 function excerptType(type: string): string {
   return (type.split(';')[0] ?? '').trim().slice(0, 64) || 'no content-type'
+}
+
+/** The event types SendClean takes in a subscription (and `delivered`, see SubscribableEvent). */
+const SUBSCRIBABLE: readonly SubscribableEvent[] = [
+  'send',
+  'delivered',
+  'open',
+  'click',
+  'soft_bounce',
+  'hard_bounce',
+  'spam',
+]
+
+const INPUT_FIELDS = {
+  url: true,
+  events: true,
+  description: true,
+  storeLog: true,
+} satisfies Record<keyof WebhookInput, true>
+
+function refuseInput(method: string, message: string): never {
+  throw new SendCleanApiError('validation', message, { method })
+}
+
+/**
+ * Refuses, before anything is sent, a webhook SendClean could not take as meant: a misspelt
+ * field or event type would otherwise be dropped or subscribe the webhook to nothing.
+ */
+function checkInput(method: string, input: Partial<WebhookInput>): void {
+  if (typeof input !== 'object' || input === null) {
+    refuseInput(method, 'takes the webhook as an object: { url, events, description, storeLog }')
+  }
+  const unknown = unknownOption(input, INPUT_FIELDS)
+  if (unknown !== undefined) refuseInput(method, unknown.replace('unknown option', 'unknown field'))
+  const { url, events, description, storeLog } = input
+  if ((method === 'addWebhook' || url !== undefined) && !isHttpUrl(url)) {
+    refuseInput(method, '`url` must be the absolute http(s) URL of your receiver')
+  }
+  if (events !== undefined) {
+    if (!Array.isArray(events)) refuseInput(method, '`events` must be an array of event types')
+    for (const type of events) {
+      if (!SUBSCRIBABLE.includes(type)) {
+        refuseInput(
+          method,
+          `unknown event type ${JSON.stringify(type)}${didYouMean(String(type), SUBSCRIBABLE)}; expected ${SUBSCRIBABLE.join(', ')}`,
+        )
+      }
+    }
+  }
+  if (description !== undefined && typeof description !== 'string') {
+    refuseInput(method, '`description` must be a string')
+  }
+  if (storeLog !== undefined && typeof storeLog !== 'boolean') {
+    refuseInput(method, '`storeLog` must be true or false')
+  }
+}
+
+function isHttpUrl(url: unknown): boolean {
+  if (typeof url !== 'string') return false
+  try {
+    const { protocol } = new URL(url)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+/** A webhook id as given: without one, SendClean would be asked about no webhook. */
+function idOf(method: string, webhookId: unknown): string | number {
+  if ((typeof webhookId === 'string' && webhookId !== '') || Number.isSafeInteger(webhookId)) {
+    return webhookId as string | number
+  }
+  return refuseInput(method, '`webhookId` must be the id of a webhook (listWebhooks gives them)')
 }
 
 /** Calls that can be repeated without a second effect: only these are retried after a 5xx. */
@@ -337,7 +412,8 @@ export function createClient(options: ClientOptions) {
     return result.data
   }
 
-  function wire(input: Partial<WebhookInput>): Record<string, unknown> {
+  function wire(method: string, input: Partial<WebhookInput>): Record<string, unknown> {
+    checkInput(method, input)
     const out: Record<string, unknown> = {}
     if (input.url !== undefined) out.url = input.url
     if (input.events !== undefined) out.event = input.events.join(',')
@@ -358,7 +434,7 @@ export function createClient(options: ClientOptions) {
      * read back with `listWebhook`: the newest one for `url`.
      */
     async addWebhook(input: WebhookInput): Promise<Webhook & { message: string }> {
-      const answer = await call('addWebhook', wire(input))
+      const answer = await call('addWebhook', wire('addWebhook', input))
       const message = String(answer.message ?? '')
       const added = (await listWebhooks())
         .filter((w) => w.url === input.url)
@@ -373,12 +449,17 @@ export function createClient(options: ClientOptions) {
       return { ...added, message }
     },
     async editWebhook(webhookId: string, input: WebhookInput): Promise<{ message: string }> {
-      const answer = await call('editWebhook', { webhook_id: webhookId, ...wire(input) })
+      const answer = await call('editWebhook', {
+        webhook_id: idOf('editWebhook', webhookId),
+        ...wire('editWebhook', input),
+      })
       return { message: String(answer.message ?? '') }
     },
     /** SendClean signs with the new key at once: deploy it to the receiver alongside the old one. */
     async resetWebhookKey(webhookId: string): Promise<{ webhookId: string; key: string }> {
-      const answer = await call('keyResetWebhook', { webhook_id: webhookId })
+      const answer = await call('keyResetWebhook', {
+        webhook_id: idOf('keyResetWebhook', webhookId),
+      })
       return shape(
         'keyResetWebhook',
         z
@@ -392,11 +473,11 @@ export function createClient(options: ClientOptions) {
     },
     listWebhooks,
     async deleteWebhook(webhookId: string): Promise<{ message: string }> {
-      const answer = await call('deleteWebhook', { webhook_id: webhookId })
+      const answer = await call('deleteWebhook', { webhook_id: idOf('deleteWebhook', webhookId) })
       return { message: String(answer.message ?? '') }
     },
     async getWebhook(webhookId: string): Promise<WebhookInfo> {
-      const answer = await call('getWebhookInfo', { webhook_id: webhookId })
+      const answer = await call('getWebhookInfo', { webhook_id: idOf('getWebhookInfo', webhookId) })
       const base = shape('getWebhookInfo', webhookWire, (answer.webhook_data as object) ?? {})
       const extra = shape('getWebhookInfo', infoWire, answer)
       return { ...base, lastSuccess: extra.last_success, totalEvents: extra.total_event }

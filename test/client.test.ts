@@ -127,6 +127,47 @@ describe('client errors', () => {
   })
 })
 
+describe('client input', () => {
+  // Each was sent as given: SendClean then dropped a misspelt field, subscribed the webhook to an
+  // event type that does not exist, or was asked about no webhook at all.
+  it('is refused before anything is sent, naming what was meant', async () => {
+    let sent = 0
+    const api = createClient({
+      ownerId: OWNER,
+      token: TOKEN,
+      fetch: (async () => {
+        sent++
+        return new Response('{"status":"success"}')
+      }) as typeof fetch,
+    })
+    const url = 'https://example.com/hook'
+    for (const [call, message] of [
+      [() => api.addWebhook({} as never), '`url` must be the absolute http(s) URL'],
+      [() => api.addWebhook({ url: 'example.com/hook' }), '`url` must be the absolute http(s) URL'],
+      [
+        () => api.addWebhook({ url, events: ['clik' as never] }),
+        'unknown event type "clik" (did you mean "click"?)',
+      ],
+      [
+        () => api.addWebhook({ url, storelog: true } as never),
+        'unknown field "storelog" (did you mean "storeLog"?)',
+      ],
+      [() => api.addWebhook({ url, storeLog: 'yes' as never }), '`storeLog` must be true or false'],
+      [
+        () => api.editWebhook(undefined as never, { url }),
+        '`webhookId` must be the id of a webhook',
+      ],
+      [() => api.deleteWebhook(''), '`webhookId` must be the id of a webhook'],
+      [() => api.getWebhook(null as never), '`webhookId` must be the id of a webhook'],
+    ] as const) {
+      await expect(call()).rejects.toThrow(
+        expect.objectContaining({ kind: 'validation', message: expect.stringContaining(message) }),
+      )
+    }
+    expect(sent).toBe(0)
+  })
+})
+
 describe('client transport', () => {
   const servers: Server[] = []
   afterEach(() => {
