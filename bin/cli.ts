@@ -10,7 +10,7 @@ import {
   type EventName,
   verifyWebhook,
 } from '../src/index.js'
-import { didYouMean, timingSafeEqualString } from '../src/internal.js'
+import { didYouMean, timingSafeEqualString, unknownName } from '../src/internal.js'
 import { SAMPLE_TYPES, sampleEvent, signDelivery, signForm, signJson } from '../testing/index.js'
 import { triggerOnEmulator } from './follow.js'
 import { listen } from './listen.js'
@@ -176,9 +176,7 @@ function port(value: string | undefined): number {
 function eventTypes(types: string[]): string[] {
   const bad = types.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
   if (bad) {
-    throw new UsageError(
-      `unknown event type "${bad}"${didYouMean(bad, SAMPLE_TYPES)}; expected ${SAMPLE_TYPES.join(', ')}`,
-    )
+    throw new UsageError(unknownName('event type', bad, SAMPLE_TYPES))
   }
   return types
 }

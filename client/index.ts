@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backoffMs, didYouMean, sleep, unknownOption } from '../src/internal.js'
+import { backoffMs, sleep, unknownName, unknownOption } from '../src/internal.js'
 
 /**
  * A typed client for SendClean's webhook management API (`/settings/*Webhook`). fetch-based,
@@ -238,10 +238,7 @@ function checkInput(method: string, input: Partial<WebhookInput>): void {
     if (!Array.isArray(events)) refuseInput(method, '`events` must be an array of event types')
     for (const type of events) {
       if (!SUBSCRIBABLE.includes(type)) {
-        refuseInput(
-          method,
-          `unknown event type ${JSON.stringify(type)}${didYouMean(String(type), SUBSCRIBABLE)}; expected ${SUBSCRIBABLE.join(', ')}`,
-        )
+        refuseInput(method, unknownName('event type', type, SUBSCRIBABLE))
       }
     }
   }

@@ -1,5 +1,5 @@
 import { DEFAULT_EVENTS_FIELD, type EventName } from '../src/index.js'
-import { backoffMs, sleep } from '../src/internal.js'
+import { backoffMs, sleep, unknownName } from '../src/internal.js'
 import { SAMPLE_TYPES, sampleEvent, signDelivery } from '../testing/index.js'
 import { ANSWER_LIMIT, type Attempt, type Bus, type Delivery } from './bus.js'
 import {
@@ -73,10 +73,7 @@ function plan(store: Store, input: TriggerInput) {
     const types: readonly string[] = input.events?.length ? input.events : SAMPLE_TYPES
     const bad = types.find((t) => !(SAMPLE_TYPES as readonly string[]).includes(t))
     if (bad) {
-      throw new ApiError(
-        'ValidationError',
-        `unknown event type "${bad}"; expected one of ${SAMPLE_TYPES.join(', ')}`,
-      )
+      throw new ApiError('ValidationError', unknownName('event type', bad, SAMPLE_TYPES))
     }
     const count = input.count ?? 1
     if (!Number.isSafeInteger(count) || count < 1 || count > MAX_COUNT) {

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { EVENT_NAMES, type EventName, parseEvent } from '../src/index.js'
-import { positiveInteger, refuseUnknownOptions, WebhookError } from '../src/internal.js'
+import {
+  positiveInteger,
+  refuseUnknownOptions,
+  unknownName,
+  WebhookError,
+} from '../src/internal.js'
 import { sampleEvent } from '../testing/index.js'
 import { Bus, type Delivery, type Listener } from './bus.js'
 import { createDelivery, requester, type TriggerInput } from './delivery.js'
@@ -319,10 +324,7 @@ export async function startEmulator(options: EmulatorOptions) {
     if (sample && method === 'GET') {
       const type = sample[1] as string
       if (!(EVENT_NAMES as readonly string[]).includes(type)) {
-        throw new HttpError(
-          404,
-          `unknown event type "${type}"; expected one of ${EVENT_NAMES.join(', ')}`,
-        )
+        throw new HttpError(404, unknownName('event type', type, EVENT_NAMES))
       }
       return send(res, 200, { event: sampleEvent(type as EventName) })
     }

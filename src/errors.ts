@@ -219,6 +219,12 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   return closest === undefined ? '' : ` (did you mean "${closest}"?)`
 }
 
+/** `unknown event type "clik" (did you mean "click"?); expected one of send, …` */
+export function unknownName(kind: string, name: unknown, known: readonly string[]): string {
+  const given = String(name)
+  return `unknown ${kind} "${given}"${didYouMean(given, known)}; expected one of ${known.join(', ')}`
+}
+
 /** How to read a set of options: what they sit in (`idempotency.`), and names that belong elsewhere. */
 interface OptionsPlace {
   prefix?: string

@@ -7,6 +7,7 @@ export {
   positiveInteger,
   refuseUnknownOptions,
   requireMethods,
+  unknownName,
   unknownOption,
   WebhookError,
 } from './errors.js'

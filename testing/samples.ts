@@ -1,5 +1,5 @@
 import { EVENT_NAMES, type EventName, WebhookError, type WireEvent } from '../src/index.js'
-import { didYouMean } from '../src/internal.js'
+import { unknownName } from '../src/internal.js'
 
 /** The event types the emulator can trigger: all seven documented ones. */
 export const SAMPLE_TYPES: readonly EventName[] = EVENT_NAMES
@@ -35,7 +35,7 @@ export function sampleEvent<N extends EventName>(
   if (!SAMPLE_TYPES.includes(type)) {
     throw new WebhookError(
       'CONFIGURATION',
-      `sampleEvent: unknown event type ${JSON.stringify(type)}${didYouMean(String(type), SAMPLE_TYPES)}; expected one of ${SAMPLE_TYPES.join(', ')}`,
+      `sampleEvent: ${unknownName('event type', type, SAMPLE_TYPES)}`,
     )
   }
   const ts = overrides.ts ?? Date.now()

@@ -1,4 +1,4 @@
-import { configurationError, didYouMean } from '../errors.js'
+import { configurationError, unknownName } from '../errors.js'
 import {
   EVENT_NAMES,
   type EventName,
@@ -55,9 +55,7 @@ export class HandlerRegistry<C> {
     }
     for (const type of list) {
       if (!KEYS.has(type)) {
-        throw configurationError(
-          `unknown event type "${type}"${didYouMean(String(type), KEYS)}; expected one of ${[...KEYS].join(', ')}`,
-        )
+        throw configurationError(unknownName('event type', type, [...KEYS]))
       }
       this.#chains.clear()
       const handlers = this.#byType.get(type)
